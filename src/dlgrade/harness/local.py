@@ -1,0 +1,37 @@
+"""Run a trusted notebook (a reference solution) and its tests in this process.
+
+For authors and calibration of reference notebooks only: student notebooks
+are graded through ``dlgrade.grade``, in a sandbox.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from dlgrade.harness.context import Context
+from dlgrade.harness.course import Exercise
+from dlgrade.harness.notebook import code_cells, read_notebook, run_cells, short_answers
+from dlgrade.harness.questions import load_questions, run_question
+from dlgrade.harness.submission import CellRun, LocalSubmission
+
+
+def run_trusted(exercise: Exercise, notebook: Path, *, profile: str = "quick", train_seed: int = 0,
+                calibrating: bool = False, questions: list[str] | None = None, student_id: str = "reference"):
+    """Execute ``notebook`` in-process and run the exercise's hidden tests on it."""
+    os.environ["DLGRADE_GRADING"] = "1"
+    try:
+        nb = read_notebook(notebook)
+        ns: dict = {"__name__": "__main__"}
+        prof = exercise.profile(profile)
+        deadline = time.monotonic() + prof.time_limit
+        runs = run_cells(code_cells(nb), ns, deadline=deadline)
+        sub = LocalSubmission(ns, cells=[CellRun(c.index, c.cell_id, status, msg) for c, status, msg in runs],
+                              markdown_answers=short_answers(nb), timeout=prof.request_timeout)
+        ctx = Context(exercise, profile, student_id=student_id, train_seed=train_seed, calibrating=calibrating)
+        wanted = load_questions(exercise.tests_path)
+        if questions:
+            wanted = [q for q in wanted if q.id in questions]
+        return [run_question(q, sub, ctx) for q in wanted]
+    finally:
+        os.environ.pop("DLGRADE_GRADING", None)

@@ -1,0 +1,203 @@
+"""The student side of the harness: answers requests against a notebook namespace.
+
+:class:`Dispatcher` runs in the student's process (the sandboxed worker, or the
+student's own kernel for ``check``). It receives a request dict, does what it
+asks with the student's namespace, and returns a response dict. Requests and
+responses are plain JSON; arrays travel through the store. Student code runs
+here and nowhere else; verdicts are never computed here.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import random
+import traceback
+
+import numpy as np
+
+from dlgrade.harness import factories
+from dlgrade.harness.errors import StudentError
+from dlgrade.harness.values import Ref, decode, encode
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None):
+    """Seed python, numpy and torch around model construction (no-op for None)."""
+    if seed is None:
+        yield
+        return
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    yield
+
+
+class Dispatcher:
+    """Answers harness requests against ``namespace`` (the notebook's globals)."""
+
+    def __init__(self, namespace: dict, store, *, device: str = "auto", datasets=None):
+        self.ns = namespace
+        self.store = store
+        self.device = device
+        self.objects: dict[int, object] = {}
+        self._datasets = datasets if datasets is not None else {}
+
+    # -- plumbing -------------------------------------------------------------
+    def register(self, obj) -> Ref:
+        ref_id = len(self.objects) + 1
+        while ref_id in self.objects:
+            ref_id += 1
+        self.objects[ref_id] = obj
+        kind = type(obj)
+        try:
+            text = repr(obj)
+        except Exception:  # a broken __repr__ in student code
+            text = f"<{kind.__name__}>"
+        return Ref(ref_id, f"{kind.__module__}.{kind.__qualname__}", text[:200])
+
+    def resolve(self, ref_id: int):
+        if ref_id not in self.objects:
+            raise StudentError("bad_output", f"object #{ref_id} no longer exists")
+        return self.objects[ref_id]
+
+    def _in(self, data):
+        return decode(data, self.store, self.resolve)
+
+    def _in_kwargs(self, data) -> dict:
+        kwargs = self._in(data) if data else {}
+        if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+            raise StudentError("bad_output", "malformed keyword arguments")
+        return kwargs
+
+    def _out(self, value):
+        return encode(value, self.store, self.register)
+
+    def handle(self, request: dict) -> dict:
+        """Run one request; never raises for problems caused by student code."""
+        op = request.get("op")
+        handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
+        if handler is None:
+            return {"ok": False, "error": {"kind": "exception", "message": f"unknown request {op!r}"}}
+        try:
+            return {"ok": True, "value": handler(**request.get("fields", {}))}
+        except StudentError as exc:
+            return {"ok": False, "error": exc.to_dict()}
+        except NotImplementedError as exc:
+            return {"ok": False, "error": {"kind": "not_implemented",
+                                           "message": _not_implemented_message(request, exc)}}
+        except RecursionError:
+            return {"ok": False, "error": {"kind": "exception", "message": "RecursionError: maximum recursion depth exceeded"}}
+        except MemoryError:
+            return {"ok": False, "error": {"kind": "crashed", "message": "ran out of memory"}}
+        except Exception as exc:  # noqa: BLE001 - any error in student code is reported
+            return {"ok": False, "error": describe_exception(exc)}
+
+    def _lookup(self, name: str):
+        if not isinstance(name, str) or name not in self.ns:
+            raise StudentError("missing", f"`{name}` is not defined in the notebook")
+        return self.ns[name]
+
+    def _callable(self, name: str):
+        fn = self._lookup(name)
+        if not callable(fn):
+            raise StudentError("bad_output", f"`{name}` should be a function but is a {type(fn).__name__}")
+        return fn
+
+    # -- requests ---------------------------------------------------------------
+    def op_has(self, name):
+        return name in self.ns
+
+    def op_get(self, name):
+        return self._out(self._lookup(name))
+
+    def op_signature(self, name):
+        try:
+            params = inspect.signature(self._callable(name)).parameters
+        except (TypeError, ValueError):
+            return None
+        return [p.name for p in params.values()]
+
+    def op_call(self, name, args=(), kwargs=None, seed=None):
+        fn = self._callable(name)
+        args = self._in(list(args))
+        kwargs = self._in_kwargs(kwargs)
+        with seeded(seed):
+            return self._out(fn(*args, **kwargs))
+
+    def op_method(self, ref, name, args=(), kwargs=None):
+        obj = self.resolve(ref)
+        if not isinstance(name, str) or name.startswith("_"):
+            raise StudentError("bad_output", f"method {name!r} may not be called")
+        method = getattr(obj, name)
+        return self._out(method(*self._in(list(args)), **self._in_kwargs(kwargs)))
+
+    def op_make(self, factory, args=(), kwargs=None, seed=None):
+        make = factories.get(factory)
+        with seeded(seed):
+            return self._out(make(*self._in(list(args)), **self._in_kwargs(kwargs)))
+
+    def op_describe(self, ref):
+        return self._out(factories.describe(self.resolve(ref)))
+
+    def op_state_dict(self, ref):
+        module = factories.as_module(self.resolve(ref))
+        return self._out({k: v.detach().cpu() for k, v in module.state_dict().items()})
+
+    def op_load_state(self, ref, state):
+        module = factories.as_module(self.resolve(ref))
+        module.load_state_dict(self._in(state))
+        return None
+
+    def op_dataset(self, name, options=None):
+        key = (name, tuple(sorted((options or {}).items())))
+        if key not in self._datasets:
+            from dlgrade.data import load
+
+            self._datasets[key] = load(name, **(options or {}))
+        return self._out(self._datasets[key])
+
+    def op_train(self, model, data, recipe, seed=0):
+        from dlgrade.train import Recipe, fit
+
+        module = factories.as_module(self.resolve(model))
+        result = fit(module, self.resolve(data), Recipe.from_dict(recipe, where="grader recipe"),
+                     seed=seed, device=self.device)
+        return self._out(factories.fit_summary(result))
+
+    def op_predict(self, model, X, batch_size=1024):
+        import torch
+
+        from dlgrade.train import predict
+
+        module = factories.as_module(self.resolve(model))
+        inputs = self._in(X)
+        if not isinstance(inputs, torch.Tensor):
+            inputs = torch.as_tensor(inputs)
+        return self._out(predict(module, inputs, device=self.device, batch_size=batch_size))
+
+    def op_release(self, refs):
+        for ref_id in refs:
+            self.objects.pop(ref_id, None)
+        return None
+
+
+def _not_implemented_message(request: dict, exc: Exception) -> str:
+    name = request.get("fields", {}).get("name")
+    what = f"`{name}`" if name else "this part"
+    hint = f" ({exc})" if str(exc) else ""
+    return f"{what} is not implemented yet: the stub still raises NotImplementedError{hint}"
+
+
+def describe_exception(exc: BaseException) -> dict:
+    """A student-facing description: type, message and where in the notebook it happened."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for frame in reversed(frames):
+        if frame.filename.startswith("<cell"):
+            where = f" (at {frame.filename.strip('<>')}, line {frame.lineno})"
+            break
+    text = f"{type(exc).__name__}: {exc}"[:1000]
+    detail = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
+    return {"kind": "exception", "message": text + where, "detail": detail}

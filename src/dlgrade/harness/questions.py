@@ -1,0 +1,220 @@
+"""Hidden and public tests: questions, checks and how points are given.
+
+A test module (``autograder/<ex>/tests.py`` for hidden tests,
+``dlgrade/check/public/<ex>.py`` for the students' self-checks) defines
+questions with the :func:`question` decorator::
+
+    @question("q2", points=3, title="Two-layer MLP solves XOR")
+    def q2(sub, t):
+        model = sub.call_with("build_xor_mlp", seed=0)
+        ...
+        t.check(solved >= 8, f"{solved}/10 seeds reach 100% on XOR", points=3,
+                hint="use a nonlinearity between the layers")
+
+Scoring rule: a question's score is the sum of the points of its checks that
+passed, capped at the question's points. A :class:`StudentError` raised while
+the question runs (missing function, exception, bad output, timeout) stops the
+question: checks already passed keep their points, the rest are lost, and the
+error becomes the question's message. Any other exception in a test is a
+grader bug: the question scores 0, and the result is flagged for review.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from dlgrade.errors import SpecError
+from dlgrade.harness.errors import StudentError
+
+
+@dataclass(frozen=True)
+class Question:
+    """One graded question of an exercise."""
+
+    id: str
+    """Short id used in notebooks and reports, e.g. "q1"."""
+    points: float
+    """Maximum points."""
+    title: str
+    """What the question asks, in a few words."""
+    run: Callable
+    """``run(sub, t)``: the test body, given a Submission and a Checks."""
+    public: bool = False
+    """Public questions are the students' self-checks (no points in the grade)."""
+
+
+def question(qid: str, *, points: float, title: str, public: bool = False):
+    """Decorator that turns ``def q(sub, t)`` into a :class:`Question`."""
+    if points < 0:
+        raise ValueError("points must be >= 0")
+
+    def deco(fn):
+        q = Question(qid, float(points), title, fn, public)
+        fn.__dlgrade_question__ = q
+        return fn
+
+    return deco
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Questions defined in the test module at ``path``, in file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: test module not found")
+    name = f"dlgrade_tests_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - report which spec file is broken
+        raise SpecError(f"{path}: could not load tests: {type(exc).__name__}: {exc}") from exc
+    found = [v.__dlgrade_question__ for v in vars(module).values() if hasattr(v, "__dlgrade_question__")]
+    found.sort(key=lambda q: q.run.__code__.co_firstlineno)
+    ids = [q.id for q in found]
+    if len(set(ids)) != len(ids):
+        raise SpecError(f"{path}: duplicate question ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    return found
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check inside a question."""
+
+    message: str
+    """What was expected, e.g. "reaches 100% on AND"."""
+    points: float
+    """Points this check is worth."""
+    passed: bool
+    hint: str = ""
+    """Shown to the student when the check fails."""
+    detail: str = ""
+    """Measured values, e.g. "accuracy 0.912 (needs >= 0.930)"."""
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """The outcome of one question for one submission."""
+
+    id: str
+    title: str
+    points: float
+    earned: float
+    checks: tuple[CheckResult, ...]
+    error: dict | None = None
+    """The StudentError (kind, message) that stopped the question, if any."""
+    needs_review: bool = False
+    """An instructor should look (short answers, grader errors)."""
+    seconds: float = 0.0
+    measurements: dict = field(default_factory=dict)
+    """Named values measured on the grader side (used by calibration)."""
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "points": self.points, "earned": self.earned,
+            "checks": [vars(c) for c in self.checks], "error": self.error,
+            "needs_review": self.needs_review, "seconds": round(self.seconds, 3),
+            "measurements": self.measurements,
+        }
+
+
+class Checks:
+    """What a test body uses to record checks.
+
+    ``t.ctx`` is the grading :class:`~dlgrade.harness.context.Context` (profile,
+    recipes, thresholds, trusted data, secret held-out sets); it is None when a
+    public check runs without one.
+    """
+
+    def __init__(self, context=None):
+        self.ctx = context
+        self.results: list[CheckResult] = []
+        self.measurements: dict[str, float] = {}
+        self.review_reasons: list[str] = []
+
+    # -- recording ----------------------------------------------------------------
+    def check(self, condition, message: str, *, points: float, hint: str = "", detail: str = "") -> bool:
+        """Record a check worth ``points``; returns whether it passed."""
+        passed = bool(condition)
+        self.results.append(CheckResult(message, float(points), passed, hint, detail))
+        return passed
+
+    def close(self, actual, expected, message: str, *, points: float, rtol: float = 1e-5,
+              atol: float = 1e-8, hint: str = "") -> bool:
+        """Check that ``actual`` matches ``expected`` numerically (same shape, within tolerance)."""
+        a, e = np.asarray(actual), np.asarray(expected)
+        ok = a.shape == e.shape and a.dtype.kind in "biuf" and bool(
+            np.allclose(a.astype(float), e.astype(float), rtol=rtol, atol=atol, equal_nan=False))
+        if a.shape != e.shape:
+            detail = f"shape {a.shape}, expected {e.shape}"
+        elif ok or a.size > 20:
+            detail = "" if ok else f"max difference {_max_diff(a, e):.3g}"
+        else:
+            detail = f"got {np.array2string(a, precision=4)}, expected {np.array2string(e, precision=4)}"
+        return self.check(ok, message, points=points, hint=hint, detail=detail)
+
+    def measure(self, name: str, value: float) -> float:
+        """Record a named measurement (accuracies etc.) for reports and calibration."""
+        self.measurements[name] = float(value)
+        return float(value)
+
+    def at_least(self, name: str, value: float, message: str, *, points: float, hint: str = "") -> bool:
+        """Check ``value >= threshold(name)`` for the current profile; records the measurement."""
+        self.measure(name, value)
+        limit = self.threshold(name)
+        return self.check(value >= limit, message, points=points, hint=hint,
+                          detail=f"{name} = {value:.4g} (needs >= {limit:.4g})")
+
+    def at_most(self, name: str, value: float, message: str, *, points: float, hint: str = "") -> bool:
+        """Check ``value <= threshold(name)`` for the current profile; records the measurement."""
+        self.measure(name, value)
+        limit = self.threshold(name)
+        return self.check(value <= limit, message, points=points, hint=hint,
+                          detail=f"{name} = {value:.4g} (needs <= {limit:.4g})")
+
+    def review(self, reason: str) -> None:
+        """Flag this question for an instructor's review."""
+        self.review_reasons.append(reason)
+
+    # -- context ------------------------------------------------------------------
+    def threshold(self, name: str) -> float:
+        if self.ctx is None:
+            raise SpecError(f"threshold {name!r} requested but no grading context was given")
+        return self.ctx.threshold(name)
+
+
+def _max_diff(a: np.ndarray, e: np.ndarray) -> float:
+    try:
+        return float(np.nanmax(np.abs(a.astype(float) - e.astype(float))))
+    except (ValueError, TypeError):
+        return math.nan
+
+
+def run_question(q: Question, sub, context=None) -> QuestionResult:
+    """Run one question and score it by the rule in this module's docstring."""
+    t = Checks(context)
+    error = None
+    start = time.perf_counter()
+    try:
+        q.run(sub, t)
+    except StudentError as exc:
+        error = exc.to_dict()
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken test must not stop the batch
+        error = {"kind": "grader_error", "message": f"the grader could not finish this question "
+                 f"({type(exc).__name__}: {exc})"[:500]}
+        t.review(error["message"])
+    earned = min(q.points, sum(c.points for c in t.results if c.passed))
+    return QuestionResult(
+        q.id, q.title, q.points, round(earned, 6), tuple(t.results), error,
+        needs_review=bool(t.review_reasons), seconds=time.perf_counter() - start,
+        measurements=dict(t.measurements),
+    )

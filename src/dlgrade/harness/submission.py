@@ -1,0 +1,205 @@
+"""The grader's view of a student's notebook: the API hidden tests are written against.
+
+A hidden test never touches student objects directly. It asks a
+:class:`Submission` to call a function, build a model, train it with the
+grader's recipe or predict on inputs, and gets back plain data (numbers,
+strings, numpy arrays, torch tensors) or :class:`~dlgrade.harness.values.Ref`
+handles to objects that stay on the student's side. Two implementations share
+this API and the same value encoding:
+
+* :class:`LocalSubmission` answers in-process (``check`` inside the notebook);
+* ``dlgrade.grade.sandbox.RemoteSubmission`` answers from a sandboxed worker.
+
+Every method raises :class:`~dlgrade.harness.errors.StudentError` when the
+student's code cannot answer.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dlgrade.harness.errors import BadOutput, StudentError
+from dlgrade.harness.values import MemoryStore, Ref, decode, encode
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """How one notebook cell went when the notebook was executed."""
+
+    index: int
+    """Position of the cell among all cells of the notebook."""
+    cell_id: str
+    """The cell's nbformat id (stable between template and submission)."""
+    status: str
+    """"ok", "error", "skipped" (heavy training / self-check cells) or "not_run"."""
+    message: str = ""
+    """For errors: the exception, as the student should read it."""
+
+
+@dataclass
+class Submission:
+    """Base class: the request methods are shared; subclasses move the requests."""
+
+    cells: list[CellRun] = field(default_factory=list)
+    """What happened to each code cell when the notebook ran."""
+    markdown_answers: dict[str, str] = field(default_factory=dict)
+    """Short-answer texts keyed by question id, read from the notebook by the grader."""
+    figures: list[Path] = field(default_factory=list)
+    """PNG files of the figures the notebook drew."""
+    timeout: float = 60.0
+    """Default time limit for one request, in seconds."""
+
+    # Subclasses implement this: send {"op", "fields"}, return the decoded value.
+    def _send(self, op: str, fields: dict, timeout: float):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _store(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _request(self, op: str, timeout: float | None = None, **fields):
+        return self._send(op, fields, self.timeout if timeout is None else timeout)
+
+    def _enc(self, value):
+        return encode(value, self._store())
+
+    # -- names ------------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """Is ``name`` defined in the notebook?"""
+        return bool(self._request("has", name=name))
+
+    def get(self, name: str):
+        """The value of a notebook variable (plain data, or a Ref)."""
+        return self._request("get", name=name)
+
+    def signature(self, name: str) -> list[str] | None:
+        """Parameter names of a notebook function (None when not introspectable)."""
+        return self._request("signature", name=name)
+
+    # -- calls ------------------------------------------------------------------
+    def call(self, name: str, *args, **kwargs):
+        """Call notebook function ``name``; arguments may be plain data, arrays, tensors or Refs."""
+        return self._request("call", name=name, args=self._enc(list(args)), kwargs=self._enc(kwargs))
+
+    def call_with(self, name: str, args=(), kwargs=None, *, seed: int | None = None,
+                  timeout: float | None = None):
+        """:meth:`call` with a seeded RNG (torch, numpy, random) and/or its own time limit."""
+        return self._request("call", timeout, name=name, args=self._enc(list(args)),
+                             kwargs=self._enc(kwargs or {}), seed=seed)
+
+    def method(self, ref: Ref, name: str, *args, **kwargs):
+        """Call public method ``name`` of a student-side object."""
+        return self._request("method", ref=ref.id, name=name, args=self._enc(list(args)),
+                             kwargs=self._enc(kwargs))
+
+    def make(self, factory: str, *args, seed: int | None = None, **kwargs) -> Ref:
+        """Build one of dlgrade's trusted objects (see ``harness.factories``) on the student side."""
+        return self._request("make", factory=factory, args=self._enc(list(args)),
+                             kwargs=self._enc(kwargs), seed=seed)
+
+    # -- models -----------------------------------------------------------------
+    def describe(self, ref: Ref) -> dict:
+        """Type, trainable parameter count and module list of a student object."""
+        return self._request("describe", ref=ref.id)
+
+    def state_dict(self, ref: Ref) -> dict:
+        """A module's state dict as tensors."""
+        return self._request("state_dict", ref=ref.id)
+
+    def load_state(self, ref: Ref, state: dict) -> None:
+        self._request("load_state", ref=ref.id, state=self._enc(state))
+
+    def dataset(self, name: str, **options) -> Ref:
+        """A dataset loaded on the student side by ``dlgrade.data.load(name, **options)``."""
+        return self._request("dataset", name=name, options=options)
+
+    def train(self, model: Ref, data: Ref, recipe: dict, *, seed: int = 0,
+              timeout: float | None = None) -> dict:
+        """Train ``model`` with dlgrade's engine and the grader's recipe (a Recipe dict).
+
+        The returned metrics come from the student's process: use them for
+        feedback only, never for a verdict (use :meth:`predict` for that).
+        """
+        budget = recipe.get("max_seconds")
+        if timeout is None and budget:
+            timeout = float(budget) * 1.5 + 30
+        return self._request("train", timeout, model=model.id, data=data.id, recipe=dict(recipe), seed=seed)
+
+    def predict(self, model: Ref, X, *, batch_size: int = 1024, timeout: float | None = None) -> np.ndarray:
+        """Logits of ``model`` on inputs ``X`` (eval mode, no grad), as a float numpy array."""
+        out = self._request("predict", timeout, model=model.id, X=self._enc(X), batch_size=batch_size)
+        return expect_array(out, what="the model's output", ndim=2, rows=len(X))
+
+    def release(self, *refs: Ref) -> None:
+        """Free student-side objects that are no longer needed."""
+        self._request("release", refs=[r.id for r in refs])
+
+    # -- notebook text ------------------------------------------------------------
+    def answer_text(self, question_id: str) -> str:
+        """The student's short-answer text for ``question_id`` ('' when left blank)."""
+        return self.markdown_answers.get(question_id, "")
+
+    def cell_errors(self) -> list[CellRun]:
+        return [c for c in self.cells if c.status == "error"]
+
+
+def expect_array(value, *, what: str, ndim: int | None = None, rows: int | None = None,
+                 shape: tuple | None = None, finite: bool = True, kind: str = "biuf") -> np.ndarray:
+    """``value`` as a numpy array of numbers, or :class:`BadOutput` saying what is wrong.
+
+    ``shape`` may use None for any size, e.g. ``(None, 10)``.
+    """
+    try:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            value = value.numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, (list, tuple)):
+        try:
+            value = np.asarray(value)
+        except ValueError:
+            raise BadOutput(f"{what} should be an array of numbers, got a ragged list") from None
+    if not isinstance(value, np.ndarray):
+        raise BadOutput(f"{what} should be an array, got {type(value).__name__}")
+    if value.dtype.kind not in kind:
+        raise BadOutput(f"{what} has dtype {value.dtype}, expected numbers")
+    if ndim is not None and value.ndim != ndim:
+        raise BadOutput(f"{what} has shape {tuple(value.shape)}, expected {ndim} dimensions")
+    if rows is not None and (value.ndim == 0 or value.shape[0] != rows):
+        raise BadOutput(f"{what} has shape {tuple(value.shape)}, expected {rows} rows (one per input)")
+    if shape is not None and (value.ndim != len(shape) or any(
+            s is not None and s != v for s, v in zip(shape, value.shape))):
+        want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+        raise BadOutput(f"{what} has shape {tuple(value.shape)}, expected {want}")
+    if finite and value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise BadOutput(f"{what} contains NaN or infinite values")
+    return value
+
+
+class LocalSubmission(Submission):
+    """Answers requests in this process, against a namespace (the live kernel's globals).
+
+    Values still go through the same JSON encoding as in a sandboxed run, so a
+    check passes or fails here exactly as it would in the grader.
+    """
+
+    def __init__(self, namespace: dict, *, device: str = "auto", **kwargs):
+        super().__init__(**kwargs)
+        from dlgrade.harness.ops import Dispatcher
+
+        self._memory = MemoryStore()
+        self._dispatcher = Dispatcher(namespace, self._memory, device=device)
+
+    def _store(self):
+        return self._memory
+
+    def _send(self, op: str, fields: dict, timeout: float):
+        request = json.loads(json.dumps({"op": op, "fields": fields}))
+        response = json.loads(json.dumps(self._dispatcher.handle(request)))
+        if not response.get("ok"):
+            raise StudentError.from_dict(response.get("error") or {})
+        return decode(response.get("value"), self._memory)
