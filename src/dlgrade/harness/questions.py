@@ -115,13 +115,15 @@ class QuestionResult:
     seconds: float = 0.0
     measurements: dict = field(default_factory=dict)
     """Named values measured on the grader side (used by calibration)."""
+    bounds: dict = field(default_factory=dict)
+    """For measurements compared with a threshold: "min" (needs >=) or "max" (needs <=)."""
 
     def to_dict(self) -> dict:
         return {
             "id": self.id, "title": self.title, "points": self.points, "earned": self.earned,
             "checks": [vars(c) for c in self.checks], "error": self.error,
             "needs_review": self.needs_review, "seconds": round(self.seconds, 3),
-            "measurements": self.measurements,
+            "measurements": self.measurements, "bounds": self.bounds,
         }
 
 
@@ -137,6 +139,7 @@ class Checks:
         self.ctx = context
         self.results: list[CheckResult] = []
         self.measurements: dict[str, float] = {}
+        self.bounds: dict[str, str] = {}
         self.review_reasons: list[str] = []
 
     # -- recording ----------------------------------------------------------------
@@ -168,6 +171,7 @@ class Checks:
     def at_least(self, name: str, value: float, message: str, *, points: float, hint: str = "") -> bool:
         """Check ``value >= threshold(name)`` for the current profile; records the measurement."""
         self.measure(name, value)
+        self.bounds[name] = "min"
         limit = self.threshold(name)
         return self.check(value >= limit, message, points=points, hint=hint,
                           detail=f"{name} = {value:.4g} (needs >= {limit:.4g})")
@@ -175,6 +179,7 @@ class Checks:
     def at_most(self, name: str, value: float, message: str, *, points: float, hint: str = "") -> bool:
         """Check ``value <= threshold(name)`` for the current profile; records the measurement."""
         self.measure(name, value)
+        self.bounds[name] = "max"
         limit = self.threshold(name)
         return self.check(value <= limit, message, points=points, hint=hint,
                           detail=f"{name} = {value:.4g} (needs <= {limit:.4g})")
@@ -216,5 +221,5 @@ def run_question(q: Question, sub, context=None) -> QuestionResult:
     return QuestionResult(
         q.id, q.title, q.points, round(earned, 6), tuple(t.results), error,
         needs_review=bool(t.review_reasons), seconds=time.perf_counter() - start,
-        measurements=dict(t.measurements),
+        measurements=dict(t.measurements), bounds=dict(t.bounds),
     )

@@ -1,0 +1,23 @@
+"""`dlgrade check`: students' self-check of a notebook."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dlgrade.cli import app
+
+
+@app.command("check")
+def check(
+    notebook: Path = typer.Argument(..., help="The notebook to check."),
+    question: Optional[list[str]] = typer.Option(None, "-q", "--question", help="Only these questions."),
+    exercise: Optional[str] = typer.Option(None, help="Exercise id (default: from the notebook)."),
+) -> None:
+    """Run the notebook and its public self-checks; exit 0 only when all pass."""
+    from dlgrade.check import main
+
+    report = main(notebook, questions=question, exercise=exercise)
+    typer.echo(str(report))
+    raise typer.Exit(0 if report.passed else 1)

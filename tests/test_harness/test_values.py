@@ -1,0 +1,75 @@
+"""Values crossing between grader and student: what survives, what is refused."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlgrade.harness.errors import BadOutput
+from dlgrade.harness.values import DirStore, MemoryStore, Ref, decode, encode
+
+
+def roundtrip(value, register=None):
+    store = MemoryStore()
+    data = json.loads(json.dumps(encode(value, store, register)))
+    return decode(data, store)
+
+
+def test_plain_data_survives_unchanged():
+    """Do scalars, strings, nested lists, tuples and dicts with int keys come back equal?"""
+    value = {"a": [1, 2.5, None, True, "x"], 3: (1, 2), "nested": {"t": (0.5,)}}
+    assert roundtrip(value) == value
+
+
+def test_arrays_and_tensors_keep_their_kind_dtype_and_values():
+    """Does a numpy array come back as numpy and a tensor as a tensor, bit for bit?"""
+    arr = np.arange(12, dtype=np.int16).reshape(3, 4)
+    ten = torch.randn(2, 3)
+    back_arr, back_ten = roundtrip([arr, ten])
+    assert isinstance(back_arr, np.ndarray) and back_arr.dtype == np.int16
+    np.testing.assert_array_equal(back_arr, arr)
+    assert isinstance(back_ten, torch.Tensor)
+    assert torch.equal(back_ten, ten)
+
+
+def test_non_finite_floats_are_preserved():
+    """Do NaN and infinities survive JSON (which has no literal for them)?"""
+    nan, inf, ninf = roundtrip([math.nan, math.inf, -math.inf])
+    assert math.isnan(nan) and inf == math.inf and ninf == -math.inf
+
+
+def test_object_arrays_are_refused():
+    """Is an object array (which would need pickle) refused rather than sent?"""
+    with pytest.raises(BadOutput, match="dtype object"):
+        encode(np.array([object()], dtype=object), MemoryStore())
+
+
+def test_unknown_objects_need_a_register_and_become_refs():
+    """Does a non-data object become a Ref on the student side and an error on the grader side?"""
+    class Model:
+        pass
+
+    with pytest.raises(BadOutput, match="cannot be sent"):
+        encode(Model(), MemoryStore())
+    ref = roundtrip(Model(), register=lambda obj: Ref(7, "x.Model", "m"))
+    assert ref == Ref(7, "x.Model", "m")
+
+
+def test_dirstore_reads_only_the_other_sides_files(tmp_path):
+    """Can the grader read only arrays the student side named with its own prefix, as plain npy?"""
+    student, grader = DirStore(tmp_path, "s"), DirStore(tmp_path, "g")
+    name = student.put(np.ones(3))
+    np.testing.assert_array_equal(grader.get(name), np.ones(3))
+    own = grader.put(np.zeros(2))
+    with pytest.raises(BadOutput, match="invalid array reference"):
+        grader.get(own)
+    with pytest.raises(BadOutput, match="invalid array reference"):
+        grader.get("../etc/passwd")
+
+
+def test_dirstore_refuses_a_pickled_payload(tmp_path):
+    """Is an .npy that needs unpickling rejected instead of loaded?"""
+    np.save(tmp_path / "s5.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(BadOutput, match="could not be read"):
+        DirStore(tmp_path, "g").get("s5.npy")
