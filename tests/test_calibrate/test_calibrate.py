@@ -1,0 +1,49 @@
+"""Pass marks from reference runs."""
+import math
+
+import pytest
+import yaml
+
+from dlgrade.calibrate import summarise, write_thresholds
+from dlgrade.harness.questions import QuestionResult
+
+
+def run(**values):
+    return [QuestionResult("q1", "t", 1, 1, (), measurements=dict(values),
+                           bounds={k: ("max" if k.startswith("params") else "min") for k in values})]
+
+
+def test_pass_mark_is_mean_minus_k_std_minus_margin():
+    """Is an 'at least' pass mark mean - k*std - margin, with mean, std and n recorded?"""
+    runs = [run(acc=0.90), run(acc=0.92), run(acc=0.94)]
+    (c,) = summarise(runs, k=2.0, margin=0.01)
+    assert c.bound == "min" and len(c.values) == 3
+    assert c.mean == pytest.approx(0.92) and c.std == pytest.approx(0.02)
+    assert c.value == pytest.approx(0.92 - 2 * 0.02 - 0.01, abs=1e-4)
+
+
+def test_at_most_measurements_get_an_upper_mark():
+    """Is an 'at most' pass mark above the mean?"""
+    (c,) = summarise([run(params=100.0), run(params=100.0)], k=3.0, margin=5)
+    assert c.bound == "max" and c.value == pytest.approx(105)
+
+
+def test_non_finite_values_are_ignored_but_all_nan_is_an_error():
+    """Are NaN runs left out of the statistics, and an always-NaN measurement refused?"""
+    (c,) = summarise([run(acc=0.9), run(acc=math.nan), run(acc=0.9)], k=3, margin=0)
+    assert len(c.values) == 2
+    with pytest.raises(Exception, match="never finite"):
+        summarise([run(acc=math.nan)], k=3, margin=0)
+
+
+def test_fixed_entries_survive_recalibration(tmp_path):
+    """Does rewriting keep author-fixed pass marks and record how the others were made?"""
+    path = tmp_path / "thresholds" / "quick.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump({"seeds_solved": {"value": 8, "how": "fixed: 8 of 10 seeds"},
+                                    "acc": {"value": 0.5, "how": "old"}}))
+    write_thresholds(path, summarise([run(acc=0.9), run(acc=0.92)], k=3, margin=0.02), command="cmd")
+    data = yaml.safe_load(path.read_text())
+    assert data["seeds_solved"]["value"] == 8
+    assert data["acc"]["n"] == 2 and data["acc"]["value"] < 0.9 and "seeded runs" in data["acc"]["how"]
+    assert "Written by: cmd" in path.read_text()
