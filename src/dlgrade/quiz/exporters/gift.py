@@ -1,0 +1,79 @@
+"""Moodle GIFT: the plain-text import format of Moodle's question bank.
+
+Follows Moodle's own GIFT reader (``question/format/gift/format.php``):
+``::name::`` names a question, ``[markdown]`` sets the text format, ``~ = # { } :``
+and ``\\`` are escaped with a backslash, ``####`` starts general feedback,
+``$CATEGORY:`` lines file questions by quiz and topic. Multiple-select weights
+are right-minus-wrong (+100/k for each of the k right options, -100/k for each
+wrong one). Open questions become essays (``{}``) with the model answer as
+general feedback; GIFT has no place for a grader's rubric (Moodle XML keeps it).
+Parameterised questions are written as several fixed variants in their topic's
+category, for a random-question slot.
+"""
+from __future__ import annotations
+
+from dlgrade.quiz.exporters.common import plain_phrases, variants
+from dlgrade.quiz.spec import Quiz
+from dlgrade.quiz.variant import Instance
+
+_RESERVED = {"\\": "\\\\", "~": "\\~", "=": "\\=", "#": "\\#", "{": "\\{", "}": "\\}", ":": "\\:"}
+
+
+def escape(text: str) -> str:
+    """Escape GIFT's reserved characters; newlines become ``\\n``."""
+    out = "".join(_RESERVED.get(ch, ch) for ch in text)
+    return out.replace("\r", "").replace("\n", "\\n")
+
+
+def weight(x: float) -> str:
+    """A GIFT percentage weight: ``33.33333``, ``-50``, ``100``."""
+    return f"{x:.5f}".rstrip("0").rstrip(".")
+
+
+def _answers(inst: Instance) -> list[str]:
+    q = inst.question
+    if q.type == "single":
+        return [("=" if c.correct else "~") + escape(c.text) + (f"#{escape(c.feedback)}" if c.feedback else "")
+                for c in inst.choices]
+    if q.type == "multi":
+        k = sum(c.correct for c in inst.choices)
+        return [f"~%{weight(100 / k if c.correct else -100 / k)}%{escape(c.text)}"
+                + (f"#{escape(c.feedback)}" if c.feedback else "") for c in inst.choices]
+    if q.type == "numeric":
+        tol = max(q.numeric.tolerance, abs(inst.key) * q.numeric.rel_tolerance)
+        return [f"#{inst.key:g}:{tol:g}" if tol else f"#{inst.key:g}"]
+    phrases = plain_phrases(q)
+    if phrases:
+        return [f"=%100%*{escape(p)}*" for p in phrases]
+    return []
+
+
+def _question(inst: Instance, name: str) -> str:
+    q = inst.question
+    prompt = inst.prompt if q.parent is None else f"(Follow-up to {q.parent}) {inst.prompt}"
+    head = f"::{escape(name)}::[markdown]{escape(prompt)}"
+    feedback = inst.explanation if q.type not in ("short", "interview") else \
+        f"{q.model_answer}\n\n{inst.explanation}"
+    answers = _answers(inst)
+    if q.type == "numeric":
+        return head + "{" + answers[0] + f"####{escape(feedback)}" + "}"
+    body = "".join(f"\n\t{a}" for a in answers)
+    return head + "{" + body + f"\n\t####{escape(feedback)}\n" + "}"
+
+
+def to_gift(quiz: Quiz, *, n_variants: int = 3) -> str:
+    """The quiz as GIFT text, one category per topic."""
+    lines = [f"// {quiz.title} ({quiz.id}), written by dlgrade", f"// {quiz.description}".rstrip(), ""]
+    for topic in quiz.topics:
+        lines += [f"$CATEGORY: $course$/top/dlgrade/{quiz.id}/{topic}", ""]
+        for q in quiz.questions:
+            if q.topic != topic:
+                continue
+            for fq in (q, *q.follow_ups):
+                insts = variants(fq, n_variants)
+                for k, inst in enumerate(insts, 1):
+                    name = fq.id if len(insts) == 1 else f"{fq.id}-v{k}"
+                    lines += [f"// {fq.type} | {fq.difficulty} | source: {fq.source}".replace("\n", " "),
+                              _question(inst, name), ""]
+    return "\n".join(lines)
+

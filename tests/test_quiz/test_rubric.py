@@ -1,0 +1,125 @@
+"""The rubric contract shared with the notebook exercises (dlgrade.quiz.rubric)."""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+from dlgrade.errors import SpecError
+from dlgrade.quiz.rubric import KeyPoint, Rubric, RubricResult, grade_text, load_rubrics
+
+RUBRIC = Rubric.from_dict({
+    "min_words": 8,
+    "contradictions": ["always better"],
+    "key_points": [
+        {"id": "linear", "weight": 1, "phrases": ["linear decision boundary", "straight line", "hyperplane"]},
+        {"id": "xor", "weight": 2, "phrases": ["not linearly separable"]},
+        {"id": "hidden", "phrases": ["hidden layer", "nonlinear*"]},
+    ]})
+PROMPT = "Why can't a single-layer perceptron solve XOR?"
+
+
+def test_public_signatures_match_the_contract():
+    """Do load_rubrics, grade_text and the dataclasses have the agreed shapes?"""
+    assert list(inspect.signature(load_rubrics).parameters) == ["path"]
+    params = inspect.signature(grade_text).parameters
+    assert list(params)[:2] == ["rubric", "text"] and params["prompt"].kind is inspect.Parameter.KEYWORD_ONLY
+    for cls in (KeyPoint, Rubric, RubricResult):
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+    assert {f.name for f in dataclasses.fields(RubricResult)} >= {"score", "found", "missing", "needs_review", "reasons"}
+
+
+def test_full_answer_scores_one_and_lists_found_points():
+    """Does an answer making every point get 1.0 with all ids found, in rubric order?"""
+    r = grade_text(RUBRIC, "A perceptron draws a straight line, but XOR is not linearly separable; "
+                           "a hidden layer fixes it.", prompt=PROMPT)
+    assert r.score == 1.0 and r.found == ["linear", "xor", "hidden"] and r.missing == []
+    assert not r.needs_review
+
+
+def test_partial_credit_follows_weights():
+    """Is the score the found share of the total weight (2 of 4 here)?"""
+    r = grade_text(RUBRIC, "The two classes of XOR are not linearly separable, so it fails on them.")
+    assert r.score == pytest.approx(0.5) and r.found == ["xor"] and r.missing == ["linear", "hidden"]
+
+
+def test_robust_to_case_punctuation_and_plurals():
+    """Do 'HIDDEN-LAYERS', 'Hyperplanes' and 'NOT linearly SEPARABLE!!' still match?"""
+    r = grade_text(RUBRIC, "HYPERPLANES only: the data are NOT linearly SEPARABLE!! Use hidden-layers.")
+    assert r.found == ["linear", "xor", "hidden"]
+
+
+def test_echo_of_the_prompt_earns_nothing():
+    """Does an answer that merely repeats the question score 0 (with a reason), even with a key word?"""
+    r = grade_text(RUBRIC, "A single-layer perceptron can't solve XOR.", prompt=PROMPT)
+    assert r.score == 0 and "repeats the question" in r.reasons[0]
+
+
+def test_phrases_present_in_the_prompt_never_earn_credit():
+    """Is a key phrase that the prompt already contains ignored when it appears in the answer?"""
+    rubric = Rubric.from_dict({"key_points": [{"id": "p", "phrases": ["hidden layer"]},
+                                              {"id": "q", "phrases": ["nonlinear activation"]}]})
+    text = "You need a hidden layer here, it really helps the network a lot in practice."
+    assert grade_text(rubric, text).found == ["p"]
+    assert grade_text(rubric, text, prompt="Why does a hidden layer help?").found == []
+
+
+def test_keyword_list_is_capped_and_flagged():
+    """Is a bare list of rubric terms capped at 25% and flagged for review?"""
+    r = grade_text(RUBRIC, "hyperplane, not linearly separable, hidden layer, nonlinearity, straight line, XOR")
+    assert r.score == pytest.approx(0.25) and r.needs_review
+    assert any("keyword list" in x for x in r.reasons)
+
+
+def test_contradiction_costs_points_and_flags():
+    """Does a stated misconception subtract the penalty and flag the answer?"""
+    r = grade_text(RUBRIC, "A perceptron draws a straight line and is always better than an MLP for XOR.")
+    assert r.score == 0.0 and r.needs_review and any("misconception" in x for x in r.reasons)
+
+
+def test_long_on_topic_answer_with_no_point_is_flagged():
+    """Is a long answer that uses the topic's words but hits no key point sent to review?"""
+    text = ("The perceptron computes a weighted sum of its inputs and applies a step, and for the XOR "
+            "problem the weights and the line keep moving during training because the points cannot be split apart")
+    r = grade_text(RUBRIC, text)
+    assert r.score == 0 and r.needs_review
+
+
+def test_grading_is_deterministic():
+    """Does the same input always give the same result?"""
+    text = "It is a linear decision boundary; XOR is not linearly separable."
+    assert grade_text(RUBRIC, text, prompt=PROMPT) == grade_text(RUBRIC, text, prompt=PROMPT)
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({}, "key_points"),
+    ({"key_points": [{"id": "a"}]}, "phrases"),
+    ({"key_points": [{"id": "a", "phrases": ["x"], "weight": -1}]}, "weight"),
+    ({"key_points": [{"id": "a", "phrases": "x"}]}, "phrases"),
+    ({"key_points": [{"id": "a", "phrases": ["x"]}, {"id": "a", "phrases": ["y"]}]}, "used twice"),
+    ({"key_points": [{"id": "a", "phrases": ["x"]}], "min_words": "ten"}, "min_words"),
+    ({"key_points": [{"id": "a", "phrases": ["x"], "wieght": 2}]}, "wieght"),
+])
+def test_invalid_rubrics_name_where_and_field(bad, field):
+    """Does each malformed rubric raise SpecError naming the location and the field?"""
+    with pytest.raises(SpecError) as err:
+        Rubric.from_dict(bad, where="ex.yaml: q1")
+    assert "ex.yaml: q1" in str(err.value) and field in str(err.value)
+
+
+def test_load_rubrics_reads_a_file_and_names_file_and_question_in_errors(tmp_path):
+    """Does load_rubrics map ids to Rubrics, and point at file + id when one is broken?"""
+    good = tmp_path / "rubrics.yaml"
+    good.write_text("q1:\n  key_points:\n    - {id: a, phrases: [gradient descent]}\n")
+    rubrics = load_rubrics(good)
+    assert set(rubrics) == {"q1"} and grade_text(rubrics["q1"], "we use gradient descent").score == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("q1:\n  key_points: []\n")
+    with pytest.raises(SpecError, match=r"bad\.yaml: q1"):
+        load_rubrics(bad)
+    with pytest.raises(SpecError, match="not found"):
+        load_rubrics(tmp_path / "missing.yaml")
+    (tmp_path / "broken.yaml").write_text("q1: [unclosed\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_rubrics(tmp_path / "broken.yaml")
