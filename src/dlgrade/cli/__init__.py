@@ -49,7 +49,7 @@ def _register() -> None:
     # Importing the command modules registers their commands on `app`.
     import importlib
 
-    for name in ("demo", "data", "assign", "check", "grade", "calibrate", "quiz", "export"):
+    for name in ("demo", "data", "assign", "check", "grade", "calibrate", "quiz"):
         try:
             importlib.import_module(f"dlgrade.cli.{name}")
         except ModuleNotFoundError as exc:  # a command group not written yet

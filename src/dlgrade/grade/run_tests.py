@@ -1,0 +1,49 @@
+"""Step 4: run the exercise's hidden tests against the executed notebook.
+
+Each question runs with :func:`dlgrade.harness.questions.run_question`, whose
+scoring rule applies: the passed checks' points, capped at the question's
+points; an error stops only that question. When a question kills the
+student's process (a crash, out of memory, a request that timed out), the
+worker's submission runs the notebook again in a fresh process on the next
+request, so a crash in one question costs only that question's points.
+
+An unreadable notebook gets every question at 0 with the reason.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+from dlgrade.grade.job import Grading, Job
+from dlgrade.harness.context import Context
+from dlgrade.harness.questions import QuestionResult, run_question
+
+
+def run_tests(job: Job, grading: Grading, worker) -> None:
+    if job.nb is None:
+        reason = (job.problem or {}).get("message", "the notebook could not be read")
+        job.results = [QuestionResult(q.id, q.title, q.points, 0.0, (), {"kind": "not_run", "message": reason})
+                       for q in grading.questions]
+        return
+    ctx = Context(grading.exercise, grading.profile.name, student_id=job.item.student_id, secret=grading.secret)
+    job.timings["train"] = 0.0
+    _time_training(job)
+    job.results = [run_question(q, job.sub, ctx) for q in grading.questions]
+
+
+def _time_training(job: Job) -> None:
+    """Count the seconds spent in ``sub.train`` (the benchmark reports overhead without them)."""
+    train = job.sub.train
+
+    @functools.wraps(train)
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return train(*args, **kwargs)
+        finally:
+            job.timings["train"] += time.perf_counter() - start
+
+    try:
+        job.sub.train = timed
+    except AttributeError:  # a submission class that does not allow it: no training time recorded
+        pass
