@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dlgrade.errors import DlgradeError
 
@@ -65,9 +66,9 @@ def main() -> None:
     except DlgradeError as exc:
         if _state["verbose"] >= 2:
             raise
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         if exc.hint:
-            console.print(f"hint: {exc.hint}", highlight=False)
+            console.print(f"hint: {escape(exc.hint)}", highlight=False)
         console.print("(rerun with -vv for details)", style="dim")
         sys.exit(2)
     except KeyboardInterrupt:
