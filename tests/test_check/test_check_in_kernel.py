@@ -1,7 +1,9 @@
 """Self-checks inside a notebook kernel."""
 import pytest
 
-import dlgrade.check as check_mod
+import importlib
+
+check_mod = importlib.import_module("dlgrade.check")  # the stage module (dlgrade.check is the function)
 from dlgrade.errors import DlgradeError
 
 PUBLIC = '''
@@ -60,3 +62,14 @@ def test_quiet_while_grading(public_dir, monkeypatch):
     """Does check() do nothing while the grader executes the notebook?"""
     monkeypatch.setenv("DLGRADE_GRADING", "1")
     assert check_mod.check_in_kernel(namespace={"DLGRADE_EXERCISE": "toy"}) is None
+
+
+def test_check_stays_callable_after_the_stage_is_imported():
+    """Does `from dlgrade import check` give the function even after dlgrade.check was imported,
+    as when a student re-runs the setup cell?"""
+    import subprocess
+    import sys
+
+    code = ("import dlgrade.check\nfrom dlgrade import check\nassert callable(check), check\n"
+            "import dlgrade.check.report\nfrom dlgrade import check\nassert callable(check), check\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

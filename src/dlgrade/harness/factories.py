@@ -148,3 +148,104 @@ def make_batches(X, y, sizes):
         out.append((X[start:start + int(size)], y[start:start + int(size)]))
         start += int(size)
     return out
+
+
+@factory("linear_stack")
+def make_linear_stack(sizes):
+    """``nn.Sequential`` of ``nn.Linear`` layers ``sizes[0] -> ... -> sizes[-1]``, no activations."""
+    import torch.nn as nn
+
+    return nn.Sequential(*[nn.Linear(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:])])
+
+
+@factory("forest")
+def make_forest(X, y, n_estimators: int = 10, random_state: int = 0):
+    """A small scikit-learn random forest fitted on ``(X, y)``: a known model for table questions."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=int(n_estimators), random_state=int(random_state))
+    return forest.fit(X, y)
+
+
+@factory("sleeper")
+def make_sleeper(seconds: float):
+    """A callable that sleeps ``seconds`` and returns the arguments it got: a known job to time."""
+    import time
+
+    class Sleeper:
+        def __call__(self, *args, **kwargs):
+            time.sleep(float(seconds))
+            return {"args": list(args), "kwargs": dict(kwargs)}
+
+    return Sleeper()
+
+
+@factory("train_probe")
+def make_train_probe(sizes):
+    """An MLP ``sizes[0] -> sizes[1] -> ... -> sizes[-1]`` with BatchNorm after each hidden Linear.
+
+    BatchNorm makes one training step differ, deterministically, between
+    training and eval mode (batch statistics and running averages), so the
+    weights after a student's ``train_epoch`` show whether it called
+    ``model.train()``.
+    """
+    import torch.nn as nn
+
+    layers: list = [nn.Flatten()]
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(int(a), int(b)))
+        if i < len(sizes) - 2:
+            layers += [nn.BatchNorm1d(int(b)), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+@factory("switch_probe")
+def make_switch_probe(in_features: int, n_classes: int, wrong_when: str):
+    """Like ``mode_probe``, but wrong only in training mode (``"train"``) or only with autograd on (``"grad"``).
+
+    Tells apart an ``evaluate`` that forgets ``model.eval()`` from one that forgets ``torch.no_grad()``.
+    """
+    import torch
+    import torch.nn as nn
+
+    if wrong_when not in ("train", "grad"):
+        raise StudentError("exception", f"switch_probe: wrong_when is 'train' or 'grad', not {wrong_when!r}")
+
+    class SwitchProbe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.fc = nn.Linear(int(in_features), int(n_classes))
+
+        def forward(self, x):
+            logits = self.fc(self.flatten(x))
+            wrong = self.training if wrong_when == "train" else torch.is_grad_enabled()
+            return -logits if wrong else logits
+
+    return SwitchProbe()
+
+
+@factory("loader")
+def make_loader(X, y, batch_size: int):
+    """A torch ``DataLoader`` over ``(X, y)`` in order (no shuffling); the last batch may be smaller."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    return DataLoader(TensorDataset(torch.as_tensor(X), torch.as_tensor(y)), batch_size=int(batch_size),
+                      shuffle=False)
+
+
+@factory("subset")
+def make_subset(data, n_train: int, seed: int = 0):
+    """``data`` (a ``dlgrade.data.Dataset``) with ``n_train`` training examples drawn without
+    replacement by ``seed``; the test split is kept. A smaller training run for a quick profile."""
+    import dataclasses
+
+    import torch
+
+    n = len(data.y_train)
+    if int(n_train) >= n:
+        return data
+    idx = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))[: int(n_train)]
+    return dataclasses.replace(data, X_train=data.X_train[idx], y_train=data.y_train[idx],
+                               info=dataclasses.replace(data.info, n_train=int(n_train)))

@@ -1,0 +1,176 @@
+"""Hidden tests of the Random Forest exercise.
+
+The forest is trained by the student's ``train_forest`` on the training set
+(flattened here, so Q2 does not depend on Q1) and stays in the student's
+process; the grader sends it secret test images and scores the returned
+labels itself. The comparison table is checked against accuracies the grader
+computes from the same models' predictions, which exposes training-set
+accuracies, percentages, and networks evaluated in training mode.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from dlgrade.harness import BadOutput, expect_array, question
+
+
+def flat(X: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(X, np.float32).reshape(len(X), -1))
+
+
+# -- Q1 -------------------------------------------------------------------------------------
+
+@question("q1", points=2, title="flatten_images: one row of pixels per image")
+def q1(sub, t):
+    import torch
+
+    X, _ = t.ctx.heldout("mnist", 24)
+    got = expect_array(sub.call("flatten_images", torch.from_numpy(X)), what="flatten_images' output",
+                       kind="biuf")
+    t.check(got.shape == (24, 784) and np.allclose(got, flat(X), atol=1e-6),
+            "a (24, 1, 28, 28) tensor becomes a (24, 784) array, pixels in their original order", points=1,
+            detail=f"shape {got.shape}", hint="X.reshape(len(X), -1): keep the first axis, merge the others")
+    ok = True
+    for n in (7, 1):
+        got = expect_array(sub.call("flatten_images", X[:n].copy()), what="flatten_images' output", kind="biuf")
+        ok = ok and got.shape == (n, 784) and np.allclose(got, flat(X[:n]), atol=1e-6)
+    t.check(ok, "NumPy arrays work too, including a batch of one image: (1, 1, 28, 28) -> (1, 784)", points=1,
+            hint="avoid squeeze() and a hard-coded batch size; convert a tensor with .numpy() only if it is one")
+
+
+# -- Q2 -------------------------------------------------------------------------------------
+
+@question("q2", points=5, title="train_forest: RandomForestClassifier(100, random_state=42) above the mark")
+def q2(sub, t):
+    data = t.ctx.data("mnist")
+    X_train, y_train = flat(data.X_train.numpy()), data.y_train.numpy()
+    forest = sub.call_with("train_forest", (X_train, y_train),
+                           timeout=float(t.ctx.param("forest_timeout", 120)))
+    info = sub.describe(forest)
+    is_forest = info.get("type") == "RandomForestClassifier"
+    t.check(is_forest, "returns a fitted RandomForestClassifier", points=1, detail=f"got {info.get('type')}",
+            hint="return the classifier after calling .fit on it")
+    params = sub.method(forest, "get_params", deep=False) if is_forest else {}
+    n_trees, seed = params.get("n_estimators"), params.get("random_state")
+    t.check(n_trees == 100 and seed == 42, "with n_estimators=100 and random_state=42", points=1,
+            detail=f"n_estimators={n_trees!r}, random_state={seed!r}",
+            hint="RandomForestClassifier(n_estimators=100, random_state=42): the seed makes it reproducible")
+
+    X, y = t.ctx.heldout("mnist")
+    predicted = expect_array(sub.method(forest, "predict", flat(X)), what="the forest's predictions",
+                             shape=(len(y),), kind="biuf")
+    accuracy = float((predicted == y).mean())
+    t.at_least("forest_accuracy", accuracy, f"accuracy on {len(y)} secret test images", points=3,
+               hint="train on the whole training set you are given, with the parameters above")
+
+
+# -- Q3 -------------------------------------------------------------------------------------
+
+def _centroid_probe(data) -> dict:
+    """Weights of a nearest-class-mean linear classifier: logits = X M^T - |M|^2 / 2."""
+    import torch
+
+    X, y = flat(data.X_train.numpy()).astype(np.float64), data.y_train.numpy()
+    means = np.stack([X[y == c].mean(axis=0) for c in range(10)])
+    return {"fc.weight": torch.from_numpy(means.astype(np.float32)),
+            "fc.bias": torch.from_numpy((-0.5 * (means ** 2).sum(axis=1)).astype(np.float32))}
+
+
+def _rows(value) -> list[dict]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(r, dict) for r in value):
+        raise BadOutput("comparison_table should return a list of dicts, one per model")
+    return list(value)
+
+
+@question("q3", points=4, title="time_call and a comparison table of test accuracies")
+def q3(sub, t):
+    rng = t.ctx.rng("q3")
+    delay = 0.2
+    sleeper = sub.make("sleeper", delay)
+    out = sub.call("time_call", sleeper, 3, "a", key=5)
+    ok = isinstance(out, (list, tuple)) and len(out) == 2
+    result, seconds = (out[0], out[1]) if ok else (None, None)
+    good_result = result == {"args": [3, "a"], "kwargs": {"key": 5}}
+    good_time = isinstance(seconds, (int, float)) and delay <= seconds < delay + 2.0
+    t.check(good_result and good_time, f"time_call returns (result, seconds) for a call that takes {delay}s",
+            points=1, detail=f"got seconds={seconds!r}" + ("" if good_result else ", result not passed through"),
+            hint="seconds, not milliseconds: time.perf_counter() before and after fn(*args, **kwargs)")
+
+    data = t.ctx.data("mnist")
+    n_fit = 600
+    X_fit, y_fit = flat(data.X_train.numpy()[:n_fit]), data.y_train.numpy()[:n_fit]
+    forest = sub.make("forest", X_fit, y_fit, n_estimators=10, random_state=int(rng.integers(1000)))
+    probe = sub.make("mode_probe", 784, 10, seed=0)   # right only in eval mode under no_grad
+    sub.load_state(probe, _centroid_probe(data))
+
+    idx = rng.permutation(len(data.y_test))[:400]
+    X_test, y_test = data.X_test.numpy()[idx], data.y_test.numpy()[idx]
+    forest_name, probe_name = "Forest, 10 trees", "Linear network"
+    fit_seconds = {forest_name: round(float(rng.uniform(0.5, 2.0)), 3),
+                   probe_name: round(float(rng.uniform(2.0, 9.0)), 3)}
+    rows = _rows(sub.call("comparison_table", {forest_name: forest, probe_name: probe}, X_test, y_test,
+                          fit_seconds))
+
+    forest_pred = np.asarray(sub.method(forest, "predict", flat(X_test)))
+    want_forest = float((forest_pred == y_test).mean())
+    logits = sub.predict(probe, X_test)
+    want_probe = float((logits.argmax(axis=1) == y_test).mean())
+
+    names = [r.get("model") for r in rows]
+    t.check(names == [forest_name, probe_name]
+            and all(r.get("fit_seconds") == fit_seconds[n] for r, n in zip(rows, names)),
+            "one row per model, in order, with its name and the fit_seconds given", points=1,
+            detail=f"models {names}", hint='rows look like {"model": name, "fit_seconds": s, "test_accuracy": a}')
+    reported = {r.get("model"): r.get("test_accuracy") for r in rows}
+    X_train, y_train = data.X_train.numpy(), data.y_train.numpy()
+
+    def training_accuracies(name) -> list[float]:
+        """What a table that measured on training data would show (the fit subset or the whole set)."""
+        if name == forest_name:
+            return [float((np.asarray(sub.method(forest, "predict", flat(X))) == y).mean())
+                    for X, y in ((X_fit, y_fit), (X_train, y_train))]
+        return [float((sub.predict(probe, X_train).argmax(axis=1) == y_train).mean())]
+
+    train_mode = float((logits.argmin(axis=1) == y_test).mean())   # the probe outside eval/no_grad
+    for name, want, what, how in (
+            (forest_name, want_forest, "the forest's", "flattened for the forest"),
+            (probe_name, want_probe, "the network's", "in eval mode without gradients")):
+        got = reported.get(name)
+        got = float(got) if isinstance(got, (int, float)) and not isinstance(got, bool) else float("nan")
+        hint = f"use the test images and labels passed in, {how}, and report a fraction between 0 and 1"
+        if abs(got - want) > 1e-9:
+            if abs(got - 100 * want) < 1e-6:
+                hint = "report the accuracy as a fraction between 0 and 1, not a percentage"
+            elif name == probe_name and abs(got - train_mode) < 1e-9:
+                hint = ("the network was evaluated in training mode or with gradients on: "
+                        "call model.eval() and use torch.no_grad()")
+            elif any(abs(got - a) < 1e-9 for a in training_accuracies(name)):
+                hint = "this is the accuracy on the training data: measure it on X_test, y_test"
+                t.review(f"the comparison table reports a training accuracy as {what} test accuracy")
+        t.check(abs(got - want) < 1e-9, f"{what} test accuracy is measured on the test images given, {how}",
+                points=1, detail=f"reported {got:.4g}, measured here {want:.4g}", hint=hint)
+
+
+# -- Q4 -------------------------------------------------------------------------------------
+
+Q4_PROMPT = "For which problems would you prefer a Random Forest to a neural network, and why?"
+
+
+def answer_text(sub, qid: str) -> str:
+    """The student's written answer without HTML comments and the notebook's placeholder."""
+    text = re.sub(r"<!--.*?-->", " ", sub.answer_text(qid), flags=re.DOTALL)
+    return text.replace("*Write your answer here.*", " ").strip()
+
+
+@question("q4", points=2, title="Short answer: when to prefer a Random Forest")
+def q4(sub, t):
+    from dlgrade.quiz.rubric import grade_text, load_rubrics
+
+    rubric = load_rubrics(t.ctx.exercise.rubrics_path)["q4"]
+    result = grade_text(rubric, answer_text(sub, "q4"), prompt=Q4_PROMPT)
+    t.check(result.score > 0, "the answer makes the rubric's points", points=round(2 * result.score, 3),
+            detail=f"found: {', '.join(result.found) or 'none'}; missing: {', '.join(result.missing) or 'none'}")
+    t.review("short answers are read by an instructor"
+             + (f" ({'; '.join(result.reasons)})" if result.reasons else ""))

@@ -1,0 +1,1 @@
+"""Public self-checks, one module per exercise (they ship with the package)."""

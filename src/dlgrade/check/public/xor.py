@@ -1,0 +1,91 @@
+"""Self-checks of the XOR exercise: small, fixed cases, no training (the grader's tests use others)."""
+from __future__ import annotations
+
+import numpy as np
+
+from dlgrade.harness import expect_array, question
+
+BOOL_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+AND = np.array([0, 0, 0, 1])
+XOR = np.array([0, 1, 1, 0])
+
+
+@question("q1", points=1, title="Perceptron prediction and update", public=True)
+def q1(sub, t):
+    pred = expect_array(sub.call("predict_perceptron", BOOL_X, np.array([1.0, 1.0]), -1.5),
+                        what="predict_perceptron(X_BOOL, [1, 1], -1.5)", shape=(4,))
+    t.check(np.array_equal(pred, AND), "w = [1, 1], b = -1.5 computes AND: [0, 0, 0, 1]", points=1,
+            detail=f"got {pred.tolist()}", hint="1 where X @ w + b > 0, else 0")
+    on_line = expect_array(sub.call("predict_perceptron", BOOL_X[:1], np.zeros(2), 0.0),
+                           what="predict_perceptron on the line", shape=(1,))
+    t.check(on_line[0] == 0, "a point exactly on the line (score 0) is predicted 0", points=1,
+            hint="use a strict > 0")
+    out = sub.call("perceptron_update", np.zeros(2), 0.0, np.array([1.0, 1.0]), 1, lr=1.0)
+    ok = isinstance(out, (tuple, list)) and len(out) == 2
+    w, b = (np.asarray(out[0], float), float(np.asarray(out[1]))) if ok else (None, None)
+    t.check(ok and np.allclose(w, [1, 1]) and abs(b - 1) < 1e-9,
+            "from w = 0, b = 0, the example x = [1, 1], y = 1 gives w = [1, 1], b = 1", points=1,
+            detail="" if not ok else f"got w = {w.tolist()}, b = {b}",
+            hint="return the pair (w + lr * (y - y_hat) * x, b + lr * (y - y_hat))")
+    out = sub.call("perceptron_update", np.array([1.0, 1.0]), 1.0, np.array([1.0, 0.0]), 1, lr=1.0)
+    ok = isinstance(out, (tuple, list)) and len(out) == 2
+    t.check(ok and np.allclose(np.asarray(out[0], float), [1, 1]) and abs(float(np.asarray(out[1])) - 1) < 1e-9,
+            "a correctly classified example changes nothing", points=1)
+
+
+@question("q2", points=1, title="Perceptron training on AND and XOR", public=True)
+def q2(sub, t):
+    out = sub.call("train_perceptron", BOOL_X, AND, epochs=20)
+    if not t.check(isinstance(out, (tuple, list)) and len(out) == 3, "returns (w, b, errors)", points=1):
+        return
+    w, b, errors = np.asarray(out[0], float), float(np.asarray(out[1])), list(out[2])
+    acc = float(((BOOL_X @ w + b > 0).astype(int) == AND).mean())
+    t.check(acc == 1.0 and errors[-1] == 0, "learns AND (100%) and stops after an epoch without mistakes",
+            points=1, detail=f"accuracy {acc:.0%}, mistakes per epoch {errors}")
+    out = sub.call("train_perceptron", BOOL_X, XOR, epochs=10)
+    errors = list(out[2]) if isinstance(out, (tuple, list)) and len(out) == 3 else []
+    t.check(len(errors) == 10 and min(errors) >= 1, "on XOR every one of the 10 epochs has mistakes",
+            points=1, detail=f"mistakes per epoch {errors}")
+
+
+@question("q3", points=1, title="The XOR network's shape", public=True)
+def q3(sub, t):
+    model = sub.call_with("build_xor_mlp", seed=0)
+    info = sub.describe(model)
+    if not t.check("params" in info, "build_xor_mlp returns an nn.Module", points=1,
+                   detail=f"got {info.get('type')}"):
+        return
+    logits = sub.predict(model, BOOL_X.astype(np.float32))
+    t.check(logits.shape == (4, 2), "4 points in, (4, 2) logits out", points=1, detail=f"shape {logits.shape}")
+    kinds = {m["type"] for m in info["modules"]}
+    t.check(bool(kinds & {"Tanh", "ReLU", "Sigmoid", "LeakyReLU", "GELU", "ELU"}),
+            "has a nonlinearity between the layers", points=1, detail=f"modules: {sorted(kinds)}",
+            hint="without one, the two Linear layers are a single Linear layer (see Q4)")
+
+
+@question("q4", points=1, title="collapse_linear on a small stack", public=True)
+def q4(sub, t):
+    stack = sub.make("linear_stack", [2, 3, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    single = sub.call("collapse_linear", stack)
+    info = sub.describe(single)
+    t.check(info.get("type") == "Linear", "returns an nn.Linear", points=1, detail=f"got {info.get('type')}")
+    t.close(sub.predict(single, X), sub.predict(stack, X), "same outputs as the 2 -> 3 -> 2 stack",
+            points=1, rtol=1e-4, atol=1e-5)
+
+
+@question("q5", points=1, title="Decision grid shapes and figure", public=True)
+def q5(sub, t):
+    probe = sub.make("mlp", [2, 2], seed=0)
+    out = sub.call("decision_grid", probe, BOOL_X, steps=9, margin=0.5)
+    if not t.check(isinstance(out, (tuple, list)) and len(out) == 3, "returns (xx, yy, classes)", points=1):
+        return
+    shapes = [np.asarray(v).shape for v in out]
+    t.check(all(s == (9, 9) for s in shapes), "xx, yy and classes have shape (steps, steps)", points=1,
+            detail=f"shapes {shapes}")
+    xx = expect_array(out[0], what="xx")
+    t.check(np.isclose(xx.min(), -0.5) and np.isclose(xx.max(), 1.5), "the grid spans the points plus the margin",
+            points=1, detail=f"xx from {xx.min():.2f} to {xx.max():.2f}")
+    fig = sub.call("plot_decision_boundary", probe, BOOL_X, XOR)
+    t.check(str(getattr(fig, "type", "")).endswith("Figure"), "plot_decision_boundary returns a Figure",
+            points=1, detail=f"got {getattr(fig, 'type', type(fig).__name__)}")

@@ -1,0 +1,71 @@
+"""Shared by the exercise tests: discovery of exercises and one cached grading run per notebook."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_KILLS: dict[str, list[tuple[str, bool]]] = {}
+"""Mutant outcomes per exercise, filled through the ``kill_tally`` fixture, reported at the end."""
+
+
+def notebook_key(nb) -> str:
+    """A hash of what the grader runs: cell types, roles and sources (not outputs or metadata)."""
+    cells = [(c.cell_type, (c.get("metadata", {}).get("dlgrade") or {}).get("role"), c.source) for c in nb.cells]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def kill_tally() -> dict[str, list[tuple[str, bool]]]:
+    """Where test_mutants records (mutant name, killed) per exercise for the end-of-run summary."""
+    return _KILLS
+
+
+@pytest.fixture(scope="session")
+def grade():
+    """``grade(ex_id, path, questions=None) -> list[QuestionResult]``: run_trusted on the quick
+    profile, cached by notebook content, so the reference solution and samples/reference.ipynb
+    (or the assignment and samples/untouched.ipynb) share one run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    from dlgrade.harness.course import Exercise
+    from dlgrade.harness.local import run_trusted
+    from dlgrade.harness.notebook import read_notebook
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    cache: dict = {}
+
+    def run(ex_id: str, path: Path, questions: list[str] | None = None):
+        key = (ex_id, notebook_key(read_notebook(path)), tuple(questions or ()))
+        if key not in cache:
+            exercise = Exercise.load(ROOT, ex_id)
+            try:
+                cache[key] = run_trusted(exercise, Path(path), profile="quick", questions=questions)
+            finally:
+                plt.close("all")
+        return cache[key]
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _KILLS:
+        return
+    terminalreporter.section("mutant kill rate")
+    total = killed = 0
+    for ex_id in sorted(_KILLS):
+        outcomes = _KILLS[ex_id]
+        k = sum(ok for _, ok in outcomes)
+        total, killed = total + len(outcomes), killed + k
+        survivors = ", ".join(name for name, ok in outcomes if not ok)
+        terminalreporter.write_line(f"{ex_id:<12} {k}/{len(outcomes)} killed"
+                                    + (f"  (survived: {survivors})" if survivors else ""))
+    terminalreporter.write_line(f"{'all':<12} {killed}/{total} killed ({killed / total:.0%})")

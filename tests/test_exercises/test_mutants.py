@@ -1,0 +1,120 @@
+"""Do the hidden tests catch real mistakes? Single-bug mutants of each reference solution.
+
+Each file ``tests/test_exercises/mutants/<ex>.yaml`` lists mutants of
+``solutions/<ex>/<ex>.ipynb``, each one a mistake students make. The file is a
+list (or a mapping with the list under ``mutants``) of::
+
+    - name: perceptron-frozen-bias       # unique in the file; part of the test id
+      questions: [q1, q2]                # hidden questions that must catch it
+                                         #   (or `question: q1` for a single one)
+      find: "float(b + lr * error)"      # text in the solution's code cells...
+      replace: "float(b)"                # ...and what the student wrote instead
+      why: the bias is never updated     # the mistake, in words
+      cell: xor-q1-answer                # optional: only look in the cell with this id
+
+``find`` must occur exactly once (in ``cell`` when given, else across all code
+cells). The test applies the edit, grades the targeted questions of the
+mutated notebook with ``run_trusted`` on the quick profile, and passes when
+they earn less than full marks: the mutant is killed. The kill rate per
+exercise is printed at the end of the run (section "mutant kill rate").
+A new exercise only needs its YAML file here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
+
+MUTANT_DIR = Path(__file__).parent / "mutants"
+FIELDS = {"name", "question", "questions", "find", "replace", "why", "cell"}
+
+
+def load_mutants(path: Path) -> list[dict]:
+    """The mutants of one YAML file, checked, each with a ``questions`` list."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    mutants = data.get("mutants") if isinstance(data, dict) else data
+    if not isinstance(mutants, list) or not mutants:
+        raise ValueError(f"{path}: expected a non-empty list of mutants")
+    names, out = set(), []
+    for i, m in enumerate(mutants):
+        where = f"{path}: mutant {i + 1}"
+        if not isinstance(m, dict):
+            raise ValueError(f"{where}: expected a mapping")
+        missing = {"name", "find", "replace", "why"} - set(m)
+        unknown = set(m) - FIELDS
+        if missing or unknown:
+            raise ValueError(f"{where}: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        questions = m.get("questions", [m["question"]] if "question" in m else None)
+        if isinstance(questions, str):
+            questions = [questions]
+        if not isinstance(questions, list) or not questions or ("question" in m and "questions" in m):
+            raise ValueError(f"{where}: give `question: qN` or `questions: [qN, ...]`")
+        if m["name"] in names:
+            raise ValueError(f"{where}: name {m['name']!r} is used twice")
+        names.add(m["name"])
+        out.append({**m, "questions": [str(q) for q in questions]})
+    return out
+
+
+def mutant_params():
+    """One param per mutant; a file that does not load becomes one failing param, not a collection error."""
+    params = []
+    for path in sorted(MUTANT_DIR.glob("*.yaml")):
+        try:
+            mutants = load_mutants(path)
+        except (ValueError, yaml.YAMLError) as exc:
+            params.append(pytest.param(path.stem, {"invalid": f"{type(exc).__name__}: {exc}"},
+                                       id=f"{path.stem}-invalid-file"))
+            continue
+        params.extend(pytest.param(path.stem, m, id=f"{path.stem}-{m['name']}") for m in mutants)
+    return params
+
+
+def apply_mutant(nb, mutant: dict):
+    """A copy of ``nb`` with the mutant's single edit applied to its code."""
+    nb = nbformat.from_dict(nb)
+    cells = [c for c in nb.cells if c.cell_type == "code" and (not mutant.get("cell") or c.get("id") == mutant["cell"])]
+    hits = [(c, c.source.count(mutant["find"])) for c in cells if mutant["find"] in c.source]
+    count = sum(n for _, n in hits)
+    assert count == 1, f"mutant {mutant['name']!r}: 'find' occurs {count} times in the solution (needs exactly 1)"
+    cell = hits[0][0]
+    cell.source = cell.source.replace(mutant["find"], mutant["replace"])
+    return nb
+
+
+def test_every_exercise_has_mutants():
+    """Is every exercise covered by at least 8 mutants?"""
+    covered = {}
+    for path in MUTANT_DIR.glob("*.yaml"):
+        try:
+            covered[path.stem] = len(load_mutants(path))
+        except (ValueError, yaml.YAMLError):
+            covered[path.stem] = 0
+    missing = [ex for ex in EXERCISES if covered.get(ex, 0) < 8]
+    assert not missing, f"exercises with fewer than 8 mutants: {missing} (have {covered})"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ex_id, mutant", mutant_params())
+def test_mutant_is_killed(ex_id, mutant, grade, kill_tally, tmp_path):
+    """Does the mistake cost the student points on the questions that target it?"""
+    from dlgrade.harness.notebook import read_notebook
+
+    assert "invalid" not in mutant, f"mutants/{ex_id}.yaml: {mutant.get('invalid')}"
+    assert ex_id in EXERCISES, f"mutants/{ex_id}.yaml names no exercise"
+    nb = apply_mutant(read_notebook(ROOT / "solutions" / ex_id / f"{ex_id}.ipynb"), mutant)
+    path = tmp_path / f"{ex_id}-{mutant['name']}.ipynb"
+    nbformat.write(nb, path)
+    results = grade(ex_id, path, mutant["questions"])
+    found = {r.id for r in results}
+    assert set(mutant["questions"]) <= found, f"unknown question(s) {set(mutant['questions']) - found}"
+    earned, points = sum(r.earned for r in results), sum(r.points for r in results)
+    killed = earned < points
+    kill_tally.setdefault(ex_id, []).append((mutant["name"], killed))
+    assert killed, (f"mutant {mutant['name']!r} ({mutant['why']}) earned full marks on "
+                    f"{', '.join(mutant['questions'])}")
