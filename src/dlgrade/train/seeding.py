@@ -1,0 +1,46 @@
+"""Seeding model construction, so that a seed fixes the initial weights.
+
+:func:`fit` takes a model that is already built. Build it under :func:`seeded` (or with
+:func:`build_seeded`) so that the same seed gives the same initial weights::
+
+    with seeded(3):
+        model = make_mlp()
+    fit(model, data, recipe, seed=3)
+"""
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed ``torch`` (CPU and CUDA), ``numpy`` and ``random`` with ``seed`` inside the block.
+
+    The previous generator states are restored on exit, so seeding here does not change
+    what the caller's code draws afterwards.
+    """
+    cuda_devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
+def build_seeded(fn: Callable[..., T], seed: int, *args, **kwargs) -> T:
+    """Call ``fn(*args, **kwargs)`` under :func:`seeded` and return what it builds."""
+    with seeded(seed):
+        return fn(*args, **kwargs)

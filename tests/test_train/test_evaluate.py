@@ -1,0 +1,107 @@
+"""evaluate(), predict(), count_parameters(): right numbers, eval mode, no autograd graph."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from dlgrade.errors import DlgradeError
+from dlgrade.train import count_parameters, evaluate, predict
+
+CPU = "cpu"
+
+
+def identity_classifier() -> nn.Linear:
+    """Predicts the class whose input coordinate is largest."""
+    model = nn.Linear(3, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(3))
+        model.bias.zero_()
+    return model
+
+
+class ModeSpy(nn.Module):
+    """Records, at each forward pass, whether it is in training mode and whether autograd is on."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+        self.calls: list[tuple[bool, bool]] = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 1024])
+def test_accuracy_oracle(batch_size):
+    """Oracle: with an argmax-of-inputs model and 7 of 10 labels matching, is the accuracy exactly 0.7, whatever the batching?"""
+    X = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
+    y = X.argmax(dim=1).clone()
+    y[:3] = (y[:3] + 1) % 3
+    assert evaluate(identity_classifier(), (X, y), device=CPU, batch_size=batch_size) == pytest.approx(0.7)
+
+
+def test_uses_test_split_of_a_dataset():
+    """Given a dataset-like object, is its .test split the one evaluated?"""
+    X = torch.eye(3)
+    dataset = SimpleNamespace(train=(X, torch.tensor([1, 2, 0])), test=(X, torch.tensor([0, 1, 2])))
+    assert evaluate(identity_classifier(), dataset, device=CPU) == 1.0
+
+
+@pytest.mark.parametrize("start_training", [True, False])
+def test_evaluate_eval_mode_no_grad_and_restores(start_training):
+    """Does evaluate run in eval mode without autograd, then give back the caller's mode?"""
+    model = ModeSpy(identity_classifier())
+    model.train(start_training)
+    evaluate(model, (torch.eye(3), torch.arange(3)), device=CPU, batch_size=2)
+    assert model.calls == [(False, False), (False, False)]
+    assert model.training is start_training
+    assert torch.is_grad_enabled()
+
+
+def test_mode_restored_when_forward_fails():
+    """If the model raises mid-evaluation, is its training mode still restored?"""
+
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    model = Broken().train()
+    with pytest.raises(RuntimeError, match="boom"):
+        evaluate(model, (torch.eye(3), torch.arange(3)), device=CPU)
+    assert model.training
+
+
+def test_predict_oracle_and_discipline():
+    """Oracle: are predict's logits exactly the model's outputs, on the CPU, with no graph, mode restored?"""
+    inner = nn.Sequential(nn.Linear(4, 5), nn.Dropout(0.5), nn.Linear(5, 3))
+    model = ModeSpy(inner).train()
+    X = torch.randn(7, 4)
+    logits = predict(model, X, device=CPU, batch_size=3)
+    assert logits.device.type == "cpu" and logits.dtype == torch.float32
+    assert not logits.requires_grad and logits.grad_fn is None
+    inner.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(logits, inner(X))
+    assert all(call == (False, False) for call in model.calls) and len(model.calls) == 3
+    assert model.training
+
+
+def test_single_output_model_refused():
+    """Is accuracy refused, with a reason, for a model with a single output column?"""
+    with pytest.raises(DlgradeError, match=r"one score per class.*got shape \(3, 1\)"):
+        evaluate(nn.Linear(3, 1), (torch.eye(3), torch.arange(3)), device=CPU)
+
+
+def test_count_parameters_oracle():
+    """Oracle: is the lesson MLP's count 784*512+512 + 512*256+256 + 256*10+10, frozen ones excluded, shared once?"""
+    lesson = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),
+                           nn.Linear(512, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
+    assert count_parameters(lesson) == 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10 == 535_818
+    lesson[1].requires_grad_(False)
+    assert count_parameters(lesson) == 512 * 256 + 256 + 256 * 10 + 10
+    shared = nn.Linear(4, 4)
+    assert count_parameters(nn.Sequential(shared, shared)) == 20
