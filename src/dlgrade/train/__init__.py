@@ -18,8 +18,16 @@ from dlgrade.train.recipe import LOSSES, OPTIMIZERS, Recipe
 from dlgrade.train.seeding import build_seeded, seeded
 
 __all__ = [
-    "Recipe", "OPTIMIZERS", "LOSSES",
-    "fit", "FitResult", "EpochMetrics", "STOP_REASONS",
-    "evaluate", "predict", "count_parameters",
-    "seeded", "build_seeded",
+    "LOSSES",
+    "OPTIMIZERS",
+    "STOP_REASONS",
+    "EpochMetrics",
+    "FitResult",
+    "Recipe",
+    "build_seeded",
+    "count_parameters",
+    "evaluate",
+    "fit",
+    "predict",
+    "seeded",
 ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -97,8 +98,9 @@ def make_optimizer(params: Iterable[nn.Parameter], recipe: Recipe) -> torch.opti
     """The optimiser ``recipe`` names, over ``params``.
 
     Adam and AdamW use PyTorch's fused kernel where this torch supports it for the parameters'
-    device (one pass over the weights instead of about ten: on a 2-core CPU, about a tenth
-    of a step of the MNIST MLP), and the default implementation otherwise.
+    device (one pass over the weights instead of several: for the MNIST lesson MLP on a 2-core
+    CPU, a quarter of the time per step; see benchmarks/RESULTS.md), and the default
+    implementation otherwise.
     """
     params = list(params)
     if recipe.optimizer == "sgd":

@@ -5,8 +5,9 @@ model's previous training mode is restored afterwards, whatever happens.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn

@@ -9,8 +9,9 @@ A recipe is read from an exercise or thresholds file with
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from dlgrade.errors import SpecError
 
@@ -61,7 +62,7 @@ class Recipe:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], where: str = "recipe") -> "Recipe":
+    def from_dict(cls, d: Mapping[str, Any], where: str = "recipe") -> Recipe:
         """Build a recipe from parsed YAML/JSON, raising :class:`SpecError` naming ``where`` and the field.
 
         ``where`` locates the mapping, e.g. ``"exercises/xor.yaml: recipe"``. Integers are accepted

@@ -42,9 +42,8 @@ def inputs_on(X: Any, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
 def labels_on(y: Any, device: torch.device, n: int) -> torch.Tensor:
     """``y`` as a 1-D int64 tensor of ``n`` class indices on ``device``."""
     y = torch.as_tensor(y)
-    if y.is_floating_point():
-        if not torch.equal(y, y.round()):
-            raise DlgradeError("labels y must be class indices, got non-integer values")
+    if y.is_floating_point() and not torch.equal(y, y.round()):
+        raise DlgradeError("labels y must be class indices, got non-integer values")
     y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
     if y.ndim != 1 or y.shape[0] != n:
         raise DlgradeError(f"labels y must have shape ({n},) to match X, got {tuple(y.shape)}")

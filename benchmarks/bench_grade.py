@@ -1,0 +1,106 @@
+"""Grading benchmark: per-submission overhead and throughput of ``dlgrade.grade`` with 1 and 2 workers.
+
+Grades N copies of an exercise's sample submissions (each copy a separate
+student) with the quick profile, in the real sandboxed worker, once per worker
+count, and prints
+
+* **overhead per submission**: everything except training (reading,
+  sanitizing, running the notebook in the sandbox, the hidden tests' requests,
+  scoring), i.e. each result's ``timings.total - timings.train``: the median
+  (the first submission of each worker also waits for the worker to start),
+  and the batch's wall time minus training over N, which also counts starting
+  the workers, writing results and the reports;
+* **throughput** in submissions per second: over the whole batch, and steady
+  (workers started: from the first worker's first result to the last result,
+  by the result files' times); the speed-up of 2 workers over 1 for both.
+
+Targets: overhead <= 3 s per submission, 2 workers >= 1.7x one.
+
+    python benchmarks/bench_grade.py [--exercise EX --course DIR] [--copies 8] [--workers 1 2]
+
+Without ``--exercise`` it grades the tiny purpose-made exercise of the test
+suite (``tests/test_grade/tiny_course``: no training, so all of it is overhead).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from dlgrade.harness.course import find_course
+
+TINY = Path(__file__).resolve().parents[1] / "tests" / "test_grade" / "tiny_course"
+
+
+def copies(samples: list[Path], n: int, folder: Path) -> int:
+    """``n`` copies of each sample in ``folder``, each named as a different student."""
+    folder.mkdir(parents=True)
+    for sample in samples:
+        for i in range(n):
+            shutil.copyfile(sample, folder / f"{sample.stem}-{i:03d}.ipynb")
+    return len(samples) * n
+
+
+def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, workers: int) -> dict:
+    from dlgrade.grade import main
+
+    start = time.perf_counter()
+    summary = main([folder], exercise=exercise, course=course, profile=profile, workers=workers, out=out,
+                   regrade=True, progress=False)
+    wall = time.perf_counter() - start
+    files = sorted((summary.out / "results").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    records = [json.loads(p.read_text()) for p in files]
+    done = [p.stat().st_mtime for p in files]
+    totals = [r["timings"]["total"] for r in records]
+    train = [r["timings"].get("train", 0.0) for r in records]
+    n = len(records)
+    overhead = [t - tr for t, tr in zip(totals, train)]
+    steady = (n - workers) / (done[-1] - done[workers - 1]) if n > workers else float("nan")
+    return {"workers": workers, "n": n, "wall": wall, "isolation": summary.isolation,
+            "overhead": statistics.median(overhead), "overhead_max": max(overhead),
+            "batch_overhead": (wall - sum(train)) / n, "train": statistics.fmean(train),
+            "throughput": n / wall, "steady": steady, "statuses": summary.statuses,
+            "mean_percent": summary.mean_percent}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exercise", help="exercise id (default: the test suite's tiny exercise)")
+    parser.add_argument("--course", type=Path, help="course folder (default: found as dlgrade finds it)")
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--copies", type=int, default=8, help="copies of each sample submission")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    exercise, course = (args.exercise, args.course) if args.exercise else ("tiny", TINY)
+    ex = find_course(course).exercise(exercise)
+    samples = sorted(ex.samples_dir.glob("*.ipynb"))
+    if not samples:
+        raise SystemExit(f"no sample submissions in {ex.samples_dir}")
+    with tempfile.TemporaryDirectory(prefix="bench-grade-") as tmp:
+        n = copies(samples, args.copies, Path(tmp) / "submissions")
+        print(f"{exercise}: {len(samples)} samples x {args.copies} copies = {n} submissions, profile "
+              f"{args.profile}; {platform.python_version()}, {os.cpu_count()} CPUs visible, "
+              f"{len(os.sched_getaffinity(0))} usable, load average {os.getloadavg()[0]:.1f}")
+        rows = [run(Path(tmp) / "submissions", Path(tmp) / f"out-{w}", exercise=exercise, course=ex.root,
+                    profile=args.profile, workers=w) for w in args.workers]
+    print(f"isolation: {rows[0]['isolation']}")
+    print(f"statuses: {rows[0]['statuses']}, mean score {rows[0]['mean_percent']:.1f}%")
+    print(f"{'workers':>7} {'wall s':>7} {'subs/s':>7} {'steady subs/s':>14} {'overhead s/sub (median, max)':>29} "
+          f"{'batch s/sub':>12} {'train s/sub':>12}")
+    for r in rows:
+        print(f"{r['workers']:>7} {r['wall']:>7.1f} {r['throughput']:>7.2f} {r['steady']:>14.2f} "
+              f"{r['overhead']:>21.2f}, {r['overhead_max']:<5.1f} {r['batch_overhead']:>12.2f} {r['train']:>12.2f}")
+    base = rows[0]
+    for r in rows[1:]:
+        print(f"speed-up {r['workers']} workers vs {base['workers']}: {r['throughput'] / base['throughput']:.2f}x "
+              f"(batch), {r['steady'] / base['steady']:.2f}x (steady)")
+
+
+if __name__ == "__main__":
+    main()
