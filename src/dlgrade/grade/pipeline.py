@@ -30,7 +30,8 @@ from dlgrade.grade.journal import Journal, remove_temporary
 from dlgrade.grade.keys import grader_version, grading_secret
 from dlgrade.grade.load_submissions import Found, find_submissions, load_notebook
 from dlgrade.grade.run_tests import run_tests
-from dlgrade.grade.run_workers import default_worker_factory, hidden_paths, plan_devices, progress_bar, run_batch
+from dlgrade.grade.run_workers import (default_worker_factory, hidden_paths, plan_devices, progress_bar, run_batch,
+                                       usable_cores)
 from dlgrade.grade.sanitize_notebook import sanitize_notebook
 from dlgrade.grade.score import score_submission
 from dlgrade.grade.write_reports import Reports, write_reports
@@ -127,7 +128,8 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
         # The worker loads the profile's datasets once, before forking a process per submission.
         grading.out.mkdir(parents=True, exist_ok=True)  # it must exist to be hidden from the sandbox
         options = {"course_root": grading.exercise.root, "preload": tuple(grading.profile.data.items()),
-                   "sandbox": sandbox, "hidden_paths": hidden_paths(paths, out, grading.exercise.root)}
+                   "sandbox": sandbox, "hidden_paths": hidden_paths(paths, out, grading.exercise.root),
+                   "threads": max(1, usable_cores() // len(devices))}
         with progress_bar(progress, len(todo), grading.exercise.id) as advance:
             def finish(job: Job) -> None:
                 nonlocal isolation

@@ -10,7 +10,7 @@ The interface the grading pipeline uses::
     class Worker:
         def __init__(self, *, course_root: Path | None, preload: Sequence = (),
                      limits: Limits = Limits(), sandbox: str = "auto", device: str = "auto",
-                     hidden_paths: Sequence[Path] = ()): ...
+                     hidden_paths: Sequence[Path] = (), threads: int | None = None): ...
         isolation: str                 # what isolation is in force, in words
         def open(self, nb, *, student_id: str, time_limit: float,
                  request_timeout: float) -> RemoteSubmission: ...
@@ -142,10 +142,13 @@ class Worker:
     """Seconds for the zygote to answer a command before it is considered hung."""
 
     def __init__(self, *, course_root: Path | None, preload: Sequence = (), limits: Limits = Limits(),  # noqa: B008
-                 sandbox: str = "auto", device: str = "auto", hidden_paths: Sequence[Path] = ()):
+                 sandbox: str = "auto", device: str = "auto", hidden_paths: Sequence[Path] = (),
+                 threads: int | None = None):
         if sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"sandbox should be 'auto', 'bwrap' or 'none', got {sandbox!r}")
         self.course_root = Path(course_root) if course_root is not None else None
+        self.threads = threads
+        """torch threads for each submission (None: torch's default); split the cores between Workers."""
         self.limits = limits
         self.device = device
         self._datasets, self._modules = _split_preload(preload)
@@ -240,7 +243,8 @@ class Worker:
     def _launch(self) -> None:
         """Start the zygote (it imports in the background; :meth:`_wait_ready` waits for it)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        config = {"sandboxed": self.sandboxed, "preload": self._datasets, "modules": self._modules}
+        config = {"sandboxed": self.sandboxed, "preload": self._datasets, "modules": self._modules,
+                  "threads": self.threads}
         env = self._env()
         fds = [theirs.fileno()]
         if self.sandboxed:

@@ -233,19 +233,3 @@ def make_loader(X, y, batch_size: int):
 
     return DataLoader(TensorDataset(torch.as_tensor(X), torch.as_tensor(y)), batch_size=int(batch_size),
                       shuffle=False)
-
-
-@factory("subset")
-def make_subset(data, n_train: int, seed: int = 0):
-    """``data`` (a ``dlgrade.data.Dataset``) with ``n_train`` training examples drawn without
-    replacement by ``seed``; the test split is kept. A smaller training run for a quick profile."""
-    import dataclasses
-
-    import torch
-
-    n = len(data.y_train)
-    if int(n_train) >= n:
-        return data
-    idx = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))[: int(n_train)]
-    return dataclasses.replace(data, X_train=data.X_train[idx], y_train=data.y_train[idx],
-                               info=dataclasses.replace(data.info, n_train=int(n_train)))

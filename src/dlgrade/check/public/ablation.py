@@ -1,0 +1,141 @@
+"""Self-checks of the ablation exercise: small fixed cases, no training (the grader's tests use others)."""
+from __future__ import annotations
+
+import numpy as np
+
+from dlgrade.harness import question
+
+VARIANTS = ("no_hidden", "base", "deeper", "wider", "narrower")
+
+
+def _number(value):
+    try:
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return float(array.reshape(())) if array.size == 1 else None
+
+
+def _one_epoch(state, X, y, batch_size, *, zero_grad=True, train_mode=True):
+    import torch
+
+    from dlgrade.harness.factories import make_train_probe
+
+    model = make_train_probe([6, 4, 3])
+    model.load_state_dict(state)
+    model.train(train_mode)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for i in range(0, len(y), batch_size):
+        if zero_grad:
+            optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(X[i:i + batch_size]), y[i:i + batch_size]).backward()
+        optimizer.step()
+    return model.state_dict()
+
+
+@question("q1", points=1, title="train_epoch on a tiny network", public=True)
+def q1(sub, t):
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    X, y = torch.randn(10, 6, generator=gen), torch.randint(0, 3, (10,), generator=gen)
+    model = sub.make("train_probe", [6, 4, 3], seed=0)
+    start = {k: torch.as_tensor(v) for k, v in sub.state_dict(model).items()}
+    sub.method(model, "eval")
+    loss = sub.call("train_epoch", model, sub.make("loader", X, y, 4),
+                    sub.make("optimizer", "sgd", model, lr=0.5), sub.make("loss", "cross_entropy"))
+    after = {k: torch.as_tensor(v) for k, v in sub.state_dict(model).items()}
+
+    def same(state):
+        return all(torch.allclose(after[k].float(), state[k].float(), rtol=1e-4, atol=1e-6) for k in state)
+
+    if same(start):
+        t.check(False, "the weights change", points=1, hint="call optimizer.step() after loss.backward()")
+        return
+    correct = same(_one_epoch(start, X, y, 4))
+    hint = "zero_grad, forward, loss, backward, step: once per batch"
+    if not correct and same(_one_epoch(start, X, y, 4, zero_grad=False)):
+        hint = "the gradients are never cleared: call optimizer.zero_grad() before loss.backward()"
+    elif not correct and same(_one_epoch(start, X, y, 4, train_mode=False)):
+        hint = "the model stayed in eval mode: call model.train() at the start"
+    t.check(correct, "10 examples in batches of 4, 4 and 2 give the weights of three SGD steps in training mode",
+            points=1, hint=hint)
+    value = _number(loss)
+    t.check(value is not None and 0 < value < 10, "returns the mean training loss (a positive number)", points=1,
+            detail=f"returned {loss!r:.60}")
+
+
+@question("q2", points=1, title="evaluate on a known model", public=True)
+def q2(sub, t):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 5)).astype(np.float32)
+    model = sub.make("mlp", [5, 3], seed=0)
+    state = sub.state_dict(model)
+    logits = X @ np.asarray(state["1.weight"]).T + np.asarray(state["1.bias"])
+    y = logits.argmax(1)
+    y[:3] = (y[:3] + 1) % 3                               # 7 of 10 right; batches of 4, 4 and 2
+    got = _number(sub.call("evaluate", model, sub.make("loader", X, y, 4)))
+    t.check(got is not None and abs(got - 0.7) < 1e-6, "7 right out of 10 (batches of 4, 4, 2) gives 0.7",
+            points=1, detail=f"got {got}", hint="divide the number of correct predictions by the number of "
+                                                 "examples, once, after the loop")
+    probe = sub.make("mode_probe", 5, 3, seed=0)
+    state = sub.state_dict(probe)
+    y_probe = (X @ np.asarray(state["fc.weight"]).T + np.asarray(state["fc.bias"])).argmax(1)
+    sub.method(probe, "train")
+    got = _number(sub.call("evaluate", probe, sub.make("loader", X, y_probe, 4)))
+    t.check(got is not None and abs(got - 1.0) < 1e-6,
+            "a model that is right only in eval mode without gradients scores 1.0", points=1,
+            detail=f"got {got}", hint="call model.eval() and run the loop under torch.no_grad()")
+
+
+@question("q3", points=1, title="build_mlp: layer sizes and parameter counts", public=True)
+def q3(sub, t):
+    model = sub.call_with("build_mlp", ([512, 256],), seed=0)
+    info = sub.describe(model)
+    t.check(info.get("params") == 535_818, "build_mlp([512, 256]) has 535,818 parameters", points=1,
+            detail=f"got {info.get('params')}")
+    out = sub.predict(model, np.zeros((2, 1, 28, 28), np.float32))
+    t.check(out.shape == (2, 10), "two (1, 28, 28) images give a (2, 10) output", points=1,
+            detail=f"shape {out.shape}", hint="start with nn.Flatten()")
+    single = sub.describe(sub.call_with("build_mlp", ([],), seed=0))
+    t.check(single.get("params") == 7_850, "build_mlp([]) has 7,850 parameters (one Linear(784, 10))", points=1,
+            detail=f"got {single.get('params')}")
+    kinds = {m["type"] for m in info.get("modules", [])}
+    t.check("Softmax" not in kinds and "ReLU" in kinds, "ReLU between the layers and no softmax at the end",
+            points=1, detail=f"modules: {sorted(kinds)}",
+            hint="nn.CrossEntropyLoss expects logits: no nn.Softmax in the network")
+
+
+@question("q4", points=1, title="The ablation table", public=True)
+def q4(sub, t):
+    if not t.check(sub.has("ablation_results"), "ablation_results is defined", points=1,
+                   hint="type the accuracies printed by the training cell into the dict"):
+        return
+    table = sub.get("ablation_results")
+    ok = isinstance(table, dict) and all(isinstance(table.get(k), (int, float)) for k in VARIANTS)
+    if not t.check(ok, f"it has a number for each of {', '.join(VARIANTS)}", points=1):
+        return
+    t.check(all(0 <= table[k] <= 1 for k in VARIANTS), "the accuracies are fractions between 0 and 1",
+            points=1, detail=str({k: table[k] for k in VARIANTS}))
+
+
+@question("q5", points=1, title="DeepMLP and the moons results", public=True)
+def q5(sub, t):
+    model = sub.call_with("DeepMLP", ([128, 256, 128, 64],), seed=0)
+    params = sub.describe(model).get("params")
+    t.check(params == 74_690, "DeepMLP(MOONS_4) has 74,690 parameters", points=1, detail=f"got {params}",
+            hint="keep the hidden layers in an nn.ModuleList so that PyTorch sees their parameters")
+    out = sub.predict(model, np.zeros((3, 2), np.float32))
+    t.check(out.shape == (3, 2), "three points give a (3, 2) output", points=1, detail=f"shape {out.shape}")
+    if not t.check(sub.has("moons_results"), "moons_results is defined", points=1,
+                   hint="after the training cell, type in the accuracies and times it printed"):
+        return
+    results = sub.get("moons_results")
+    ok = isinstance(results, dict) and all(
+        isinstance(results.get(k), dict) and {"accuracy", "seconds"} <= set(results[k])
+        for k in ("4_layers", "5_layers"))
+    t.check(ok, "moons_results has 'accuracy' and 'seconds' for '4_layers' and '5_layers'", points=1)
+    if ok:
+        accs = [results[k]["accuracy"] for k in ("4_layers", "5_layers")]
+        t.check(all(isinstance(a, (int, float)) and 0 <= a <= 1 for a in accs),
+                "the accuracies are fractions between 0 and 1", points=1, detail=f"got {accs}")

@@ -1,0 +1,76 @@
+"""Self-checks of the CNN-versus-MLP exercise: shapes, layer types and the shift, no training."""
+from __future__ import annotations
+
+import numpy as np
+
+from dlgrade.harness import expect_array, question
+
+CONV_TYPES = {"Conv1d", "Conv2d", "Conv3d", "LazyConv2d"}
+IMAGES = np.random.default_rng(0).normal(size=(4, 3, 32, 32)).astype(np.float32)
+
+
+def _network(sub, t, name: str):
+    model = sub.call_with(name, seed=0)
+    info = sub.describe(model)
+    if not t.check("params" in info, f"{name}() returns an nn.Module", points=1, detail=f"got {info.get('type')}"):
+        return None
+    out = sub.predict(model, IMAGES)
+    t.check(out.shape == (4, 10), "four (3, 32, 32) images give a (4, 10) output", points=1,
+            detail=f"shape {out.shape}")
+    kinds = {m["type"] for m in info["modules"]}
+    t.check("Softmax" not in kinds and kinds & {"ReLU", "GELU", "LeakyReLU", "ELU", "Tanh", "SiLU"},
+            "a nonlinearity between the layers and no softmax at the end", points=1,
+            detail=f"modules: {sorted(kinds)}", hint="the loss applies log-softmax to the logits itself")
+    return info
+
+
+@question("q1", points=1, title="build_mlp: shape and layers", public=True)
+def q1(sub, t):
+    info = _network(sub, t, "build_mlp")
+    if info is not None:
+        kinds = {m["type"] for m in info["modules"]}
+        t.check(not kinds & CONV_TYPES, "no convolutions in the MLP", points=1, detail=f"modules: {sorted(kinds)}")
+
+
+@question("q2", points=1, title="build_cnn: shape, convolutions, parameter count", public=True)
+def q2(sub, t):
+    info = _network(sub, t, "build_cnn")
+    if info is None:
+        return
+    kinds = {m["type"] for m in info["modules"]}
+    t.check(bool(kinds & CONV_TYPES), "uses convolutions", points=1, detail=f"modules: {sorted(kinds)}")
+    mlp = sub.describe(sub.call_with("build_mlp", seed=0)).get("params")
+    t.check(isinstance(mlp, int) and info["params"] < mlp, "fewer parameters than your MLP", points=1,
+            detail=f"CNN {info['params']:,}, MLP {mlp}")
+
+
+@question("q4", points=1, title="shift_images on a small image", public=True)
+def q4(sub, t):
+    import torch
+
+    image = np.arange(20, dtype=np.float32).reshape(1, 1, 4, 5)
+    out = expect_array(sub.call("shift_images", torch.from_numpy(image), 1, 0), what="shift_images(image, 1, 0)")
+    want = image[..., :, [0, 0, 1, 2, 3]]
+    t.check(out.shape == want.shape and np.allclose(out, want),
+            "dx=1 moves the content one pixel right and repeats the first column", points=1,
+            detail=f"first row {out.reshape(-1, 5)[0].tolist() if out.size == 20 else out.shape}, "
+                   f"expected {want[0, 0, 0].tolist()}")
+    out = expect_array(sub.call("shift_images", torch.from_numpy(image), 0, -1), what="shift_images(image, 0, -1)")
+    want = image[..., [1, 2, 3, 3], :]
+    t.check(out.shape == want.shape and np.allclose(out, want),
+            "dy=-1 moves the content one pixel up and repeats the last row", points=1)
+    out = expect_array(sub.call("shift_images", torch.from_numpy(image), 0, 0), what="shift_images(image, 0, 0)")
+    t.check(out.shape == image.shape and np.allclose(out, image), "no shift leaves the image as it is", points=1)
+
+
+@question("q5", points=1, title="Your numbers", public=True)
+def q5(sub, t):
+    keys = ("mlp_accuracy", "cnn_accuracy", "mlp_shifted_accuracy", "cnn_shifted_accuracy", "mlp_params",
+            "cnn_params")
+    if not t.check(sub.has("cifar_results"), "cifar_results is defined", points=1):
+        return
+    table = sub.get("cifar_results")
+    ok = isinstance(table, dict) and all(isinstance(table.get(k), (int, float)) for k in keys)
+    if t.check(ok, f"it has a number for each of {', '.join(keys)}", points=1):
+        t.check(all(0 <= table[k] <= 1 for k in keys if k.endswith("accuracy")),
+                "the accuracies are fractions between 0 and 1", points=1)
