@@ -9,10 +9,10 @@ student's code are trained with the grader's recipe; only their logits come back
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
+from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
 VARIANTS = {
@@ -464,19 +464,6 @@ Q6_PROMPT = ("What does the ablation tell you about this network? Which differen
              "buy on the moons, and what did it cost? Quote your numbers.")
 
 
-def answer_text(sub, qid: str) -> str:
-    """The student's written answer without HTML comments and the notebook's placeholder."""
-    text = re.sub(r"<!--.*?-->", " ", sub.answer_text(qid), flags=re.DOTALL)
-    return text.replace("*Write your answer here.*", " ").strip()
-
-
 @question("q6", points=3, title="Short answer: what the ablation shows, and what is noise")
 def q6(sub, t):
-    from dlgrade.quiz.rubric import grade_text, load_rubrics
-
-    rubric = load_rubrics(t.ctx.exercise.rubrics_path)["q6"]
-    result = grade_text(rubric, answer_text(sub, "q6"), prompt=Q6_PROMPT)
-    t.check(result.score > 0, "the answer makes the rubric's points", points=round(3 * result.score, 3),
-            detail=f"found: {', '.join(result.found) or 'none'}; missing: {', '.join(result.missing) or 'none'}")
-    t.review("short answers are read by an instructor"
-             + (f" ({'; '.join(result.reasons)})" if result.reasons else ""))
+    grade_short_answer(sub, t, "q6", points=3, prompt=Q6_PROMPT)

@@ -7,10 +7,10 @@ images here, with the grader's own shift, so that it does not depend on the stud
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
+from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
 CONV_TYPES = {"Conv1d", "Conv2d", "Conv3d", "LazyConv2d"}
@@ -248,18 +248,6 @@ Q6_PROMPT = ("Why does the CNN beat the MLP with far fewer parameters, and what 
              "Explain locality, weight sharing and translation equivariance, and what the MLP lacks.")
 
 
-def answer_text(sub, qid: str) -> str:
-    text = re.sub(r"<!--.*?-->", " ", sub.answer_text(qid), flags=re.DOTALL)
-    return text.replace("*Write your answer here.*", " ").strip()
-
-
 @question("q6", points=3, title="Short answer: locality, weight sharing, translation equivariance")
 def q6(sub, t):
-    from dlgrade.quiz.rubric import grade_text, load_rubrics
-
-    rubric = load_rubrics(t.ctx.exercise.rubrics_path)["q6"]
-    result = grade_text(rubric, answer_text(sub, "q6"), prompt=Q6_PROMPT)
-    t.check(result.score > 0, "the answer makes the rubric's points", points=round(3 * result.score, 3),
-            detail=f"found: {', '.join(result.found) or 'none'}; missing: {', '.join(result.missing) or 'none'}")
-    t.review("short answers are read by an instructor"
-             + (f" ({'; '.join(result.reasons)})" if result.reasons else ""))
+    grade_short_answer(sub, t, "q6", points=3, prompt=Q6_PROMPT)

@@ -9,10 +9,10 @@ accuracies, percentages, and networks evaluated in training mode.
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
+from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, expect_array, question
 
 
@@ -158,19 +158,6 @@ def q3(sub, t):
 Q4_PROMPT = "For which problems would you prefer a Random Forest to a neural network, and why?"
 
 
-def answer_text(sub, qid: str) -> str:
-    """The student's written answer without HTML comments and the notebook's placeholder."""
-    text = re.sub(r"<!--.*?-->", " ", sub.answer_text(qid), flags=re.DOTALL)
-    return text.replace("*Write your answer here.*", " ").strip()
-
-
 @question("q4", points=2, title="Short answer: when to prefer a Random Forest")
 def q4(sub, t):
-    from dlgrade.quiz.rubric import grade_text, load_rubrics
-
-    rubric = load_rubrics(t.ctx.exercise.rubrics_path)["q4"]
-    result = grade_text(rubric, answer_text(sub, "q4"), prompt=Q4_PROMPT)
-    t.check(result.score > 0, "the answer makes the rubric's points", points=round(2 * result.score, 3),
-            detail=f"found: {', '.join(result.found) or 'none'}; missing: {', '.join(result.missing) or 'none'}")
-    t.review("short answers are read by an instructor"
-             + (f" ({'; '.join(result.reasons)})" if result.reasons else ""))
+    grade_short_answer(sub, t, "q4", points=2, prompt=Q4_PROMPT)

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, expect_array, question
 
 # -- oracles ----------------------------------------------------------------------------
@@ -295,19 +296,6 @@ Q6_PROMPT = ("Why can no stack of Linear layers, however deep, solve XOR, and wh
              "between the layers change?")
 
 
-def answer_text(sub, qid: str) -> str:
-    """The student's written answer without HTML comments and the notebook's placeholder."""
-    text = re.sub(r"<!--.*?-->", " ", sub.answer_text(qid), flags=re.DOTALL)
-    return text.replace("*Write your answer here.*", " ").strip()
-
-
 @question("q6", points=2, title="Short answer: why depth needs a nonlinearity")
 def q6(sub, t):
-    from dlgrade.quiz.rubric import grade_text, load_rubrics
-
-    rubric = load_rubrics(t.ctx.exercise.rubrics_path)["q6"]
-    result = grade_text(rubric, answer_text(sub, "q6"), prompt=Q6_PROMPT)
-    t.check(result.score > 0, "the answer makes the rubric's points", points=round(2 * result.score, 3),
-            detail=f"found: {', '.join(result.found) or 'none'}; missing: {', '.join(result.missing) or 'none'}")
-    t.review("short answers are read by an instructor"
-             + (f" ({'; '.join(result.reasons)})" if result.reasons else ""))
+    grade_short_answer(sub, t, "q6", points=2, prompt=Q6_PROMPT)

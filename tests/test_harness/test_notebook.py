@@ -72,5 +72,6 @@ def test_locked_cells_are_restored_and_roles_come_from_template():
 
 def test_short_answers_are_read_by_question():
     """Are Markdown answers collected under their question id?"""
-    nb = make_notebook(("md", "Because of locality.", "short_answer", "q5"), ("md", "context"))
-    assert short_answers(nb) == {"q5": "Because of locality."}
+    nb = make_notebook(("md", "Because of locality.", "short_answer", "q5"), ("md", "context"),
+                       ("md", "<!-- hidden -->\n*Write your answer here.*", "short_answer", "q6"))
+    assert short_answers(nb) == {"q5": "Because of locality.", "q6": ""}

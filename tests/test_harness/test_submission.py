@@ -93,3 +93,19 @@ def test_expect_array_names_the_problem(value, message):
     """Does expect_array reject each malformed output with a message saying what is wrong?"""
     with pytest.raises(BadOutput, match=message):
         expect_array(value, what="output", rows=3 if message == "expected 3 rows" else None)
+
+
+def test_switch_probe_isolates_one_mistake(sub):
+    """Is each switch probe wrong under exactly one condition: train mode, or autograd on?"""
+    import torch
+
+    X = torch.from_numpy(np.random.default_rng(1).normal(size=(4, 4)).astype(np.float32))
+    for wrong_when in ("train", "grad"):
+        probe = sub.make("switch_probe", 4, 3, wrong_when, seed=0)
+        state = sub.state_dict(probe)
+        expected = X.numpy() @ state["fc.weight"].numpy().T + state["fc.bias"].numpy()
+        sub.method(probe, "train")  # training mode, autograd on: wrong in both probes
+        np.testing.assert_allclose(sub.method(probe, "forward", X).numpy(), -expected, rtol=1e-5, atol=1e-6)
+        sub.method(probe, "eval")   # eval mode, autograd on: only the "grad" probe is wrong
+        sign = -1 if wrong_when == "grad" else 1
+        np.testing.assert_allclose(sub.method(probe, "forward", X).numpy(), sign * expected, rtol=1e-5, atol=1e-6)

@@ -73,3 +73,12 @@ def test_dirstore_refuses_a_pickled_payload(tmp_path):
     np.save(tmp_path / "s5.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(BadOutput, match="could not be read"):
         DirStore(tmp_path, "g").get("s5.npy")
+
+
+def test_scalar_arrays_keep_zero_dimensions(tmp_path):
+    """Does a 0-d array or scalar tensor come back 0-d, in memory and through files?"""
+    store = DirStore(tmp_path, "s")
+    data = json.loads(json.dumps(encode([np.array(2.5), torch.tensor(3.0)], store)))
+    arr, ten = decode(data, DirStore(tmp_path, "g"))
+    assert arr.shape == () and float(arr) == 2.5 and ten.shape == ()
+    assert roundtrip(np.array(7)).shape == ()

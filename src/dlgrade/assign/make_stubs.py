@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 from dlgrade.errors import SpecError
+from dlgrade.harness.notebook import ANSWER_PLACEHOLDER as MD_PLACEHOLDER
 
 BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "### HINT:"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
-MD_PLACEHOLDER = "*Write your answer here.*"
 
 
 def stub_code(source: str, where: str) -> str:

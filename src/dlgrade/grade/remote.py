@@ -136,7 +136,7 @@ class ExchangeStore(DirStore):
             pass
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o644, dir_fd=self.dir_fd)
         with os.fdopen(fd, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+            np.save(fh, np.asarray(array, order="C"), allow_pickle=False)
         return name
 
     def get(self, name: str) -> np.ndarray:

@@ -89,6 +89,26 @@ def make_mlp(sizes, activation: str = "relu", dropout: float = 0.0):
     return nn.Sequential(*layers)
 
 
+def _probe(in_features: int, n_classes: int, wrong_when: tuple[str, ...]):
+    """A linear classifier that returns negated logits (so predicts the least likely class)
+    in training mode (``"train"`` in ``wrong_when``) and/or with autograd on (``"grad"``)."""
+    import torch
+    import torch.nn as nn
+
+    class Probe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.fc = nn.Linear(int(in_features), int(n_classes))
+
+        def forward(self, x):
+            logits = self.fc(self.flatten(x))
+            wrong = ("train" in wrong_when and self.training) or ("grad" in wrong_when and torch.is_grad_enabled())
+            return -logits if wrong else logits
+
+    return Probe()
+
+
 @factory("mode_probe")
 def make_mode_probe(in_features: int, n_classes: int):
     """A classifier whose predictions are right only in eval mode under ``no_grad``.
@@ -97,22 +117,7 @@ def make_mode_probe(in_features: int, n_classes: int):
     least likely, so an ``evaluate`` that forgets ``model.eval()`` or
     ``torch.no_grad()`` reports a visibly wrong accuracy.
     """
-    import torch
-    import torch.nn as nn
-
-    class ModeProbe(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.flatten = nn.Flatten()
-            self.fc = nn.Linear(int(in_features), int(n_classes))
-
-        def forward(self, x):
-            logits = self.fc(self.flatten(x))
-            if self.training or torch.is_grad_enabled():
-                return -logits
-            return logits
-
-    return ModeProbe()
+    return _probe(in_features, n_classes, ("train", "grad"))
 
 
 @factory("optimizer")
@@ -205,24 +210,9 @@ def make_switch_probe(in_features: int, n_classes: int, wrong_when: str):
 
     Tells apart an ``evaluate`` that forgets ``model.eval()`` from one that forgets ``torch.no_grad()``.
     """
-    import torch
-    import torch.nn as nn
-
     if wrong_when not in ("train", "grad"):
         raise StudentError("exception", f"switch_probe: wrong_when is 'train' or 'grad', not {wrong_when!r}")
-
-    class SwitchProbe(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.flatten = nn.Flatten()
-            self.fc = nn.Linear(int(in_features), int(n_classes))
-
-        def forward(self, x):
-            logits = self.fc(self.flatten(x))
-            wrong = self.training if wrong_when == "train" else torch.is_grad_enabled()
-            return -logits if wrong else logits
-
-    return SwitchProbe()
+    return _probe(in_features, n_classes, (wrong_when,))
 
 
 @factory("loader")

@@ -27,6 +27,9 @@ ROLES = ("setup", "answer", "check", "train", "short_answer", "solution_only")
 LOCKED_ROLES = ("setup", "check")
 SKIPPED_WHEN_GRADING = ("check", "train", "solution_only")
 _MAGIC = re.compile(r"^(\s*)([!%].*)$")
+ANSWER_PLACEHOLDER = "*Write your answer here.*"
+"""What ``dlgrade assign`` leaves where a written answer goes."""
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -103,11 +106,12 @@ def code_cells(nb) -> list[CodeCell]:
 
 
 def short_answers(nb) -> dict[str, str]:
-    """Markdown answers keyed by question id (text with the prompt lines removed)."""
+    """Markdown answers keyed by question id, without HTML comments and the placeholder."""
     out = {}
     for cell in nb.cells:
         if cell.cell_type == "markdown" and role(cell) == "short_answer" and cell_question(cell):
-            out[cell_question(cell)] = cell.source.strip()
+            text = _HTML_COMMENT.sub(" ", cell.source).replace(ANSWER_PLACEHOLDER, " ")
+            out[cell_question(cell)] = text.strip()
     return out
 
 

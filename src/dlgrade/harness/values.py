@@ -71,7 +71,7 @@ class DirStore:
 
     def put(self, array: np.ndarray) -> str:
         name = f"{self._side}{next(self._n)}.npy"
-        np.save(self.directory / name, np.ascontiguousarray(array), allow_pickle=False)
+        np.save(self.directory / name, np.asarray(array, order="C"), allow_pickle=False)
         return name
 
     def get(self, name: str) -> np.ndarray:
@@ -157,7 +157,7 @@ def _plain_array(array: np.ndarray) -> np.ndarray:
         raise BadOutput(f"array of dtype {array.dtype} is not supported (numbers only)")
     if array.nbytes > MAX_ARRAY_BYTES:
         raise BadOutput(f"array of {array.nbytes >> 20} MiB is too large")
-    return np.ascontiguousarray(array)
+    return np.asarray(array, order="C")  # (ascontiguousarray would turn a 0-d array into shape (1,))
 
 
 def decode(data, store, resolve=None, _depth=0):
