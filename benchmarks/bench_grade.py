@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import tempfile
 import time
@@ -42,8 +41,11 @@ def copies(samples: list[Path], n: int, folder: Path) -> int:
     """``n`` copies of each sample in ``folder``, each named as a different student."""
     folder.mkdir(parents=True)
     for sample in samples:
+        nb = json.loads(sample.read_text(encoding="utf-8"))
         for i in range(n):
-            shutil.copyfile(sample, folder / f"{sample.stem}-{i:03d}.ipynb")
+            student = f"{sample.stem}-{i:03d}"
+            nb.setdefault("metadata", {}).setdefault("dlgrade", {})["student_id"] = student
+            (folder / f"{student}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     return len(samples) * n
 
 
