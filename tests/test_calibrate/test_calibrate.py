@@ -40,10 +40,10 @@ def test_fixed_entries_survive_recalibration(tmp_path):
     """Does rewriting keep author-fixed pass marks and record how the others were made?"""
     path = tmp_path / "thresholds" / "quick.yaml"
     path.parent.mkdir()
-    path.write_text(yaml.safe_dump({"seeds_solved": {"value": 8, "how": "fixed: 8 of 10 seeds"},
-                                    "acc": {"value": 0.5, "how": "old"}}))
+    path.write_text("# Measured on the stand-in.\n" + yaml.safe_dump(
+        {"seeds_solved": {"value": 8, "how": "fixed: 8 of 10 seeds"}, "acc": {"value": 0.5, "how": "old"}}))
     write_thresholds(path, summarise([run(acc=0.9), run(acc=0.92)], k=3, margin=0.02), command="cmd")
     data = yaml.safe_load(path.read_text())
     assert data["seeds_solved"]["value"] == 8
     assert data["acc"]["n"] == 2 and data["acc"]["value"] < 0.9 and "seeded runs" in data["acc"]["how"]
-    assert "Written by: cmd" in path.read_text()
+    assert "Written by: cmd" in path.read_text() and "# Measured on the stand-in." in path.read_text()

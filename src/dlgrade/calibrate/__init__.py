@@ -111,6 +111,10 @@ def write_thresholds(path: Path, calibrations: list[Calibration], *, command: st
                         "std": round(c.std, 4), "n": len(c.values)}
     header = (f"# Pass marks for this profile. Written by: {command}\n"
               f"# (dlgrade {__version__}, torch {torch.__version__.split('+')[0]}).\n")
+    if path.exists():  # the author's notes (what data, which machine) stay
+        notes = [line for line in path.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("#") and not line.startswith(("# Pass marks", "# (dlgrade"))]
+        header += "".join(f"{line}\n" for line in notes)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text(header + yaml.safe_dump(dict(sorted(data.items())), sort_keys=False), encoding="utf-8")
