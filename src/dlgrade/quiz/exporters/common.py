@@ -30,6 +30,18 @@ def variants(question: Question, count: int) -> list[Instance]:
     return out
 
 
+def named_instances(quiz: Quiz, topic: str, n_variants: int):
+    """``(question, instance, name)`` for every question of ``topic``, its follow-ups and their
+    variants, in bank order; a variant's name is ``<id>-v<k>``."""
+    for q in quiz.questions:
+        if q.topic != topic:
+            continue
+        for fq in (q, *q.follow_ups):
+            insts = variants(fq, n_variants)
+            for k, inst in enumerate(insts, 1):
+                yield fq, inst, (fq.id if len(insts) == 1 else f"{fq.id}-v{k}")
+
+
 def pooled(quiz: Quiz) -> dict[str, int]:
     """Topic -> how many of its questions each student draws."""
     return {p.topic: p.draw for p in quiz.pools}

@@ -12,7 +12,7 @@ category, for a random-question slot.
 """
 from __future__ import annotations
 
-from dlgrade.quiz.exporters.common import plain_phrases, variants
+from dlgrade.quiz.exporters.common import named_instances, plain_phrases
 from dlgrade.quiz.spec import Quiz
 from dlgrade.quiz.variant import Instance
 
@@ -66,14 +66,8 @@ def to_gift(quiz: Quiz, *, n_variants: int = 3) -> str:
     lines = [f"// {quiz.title} ({quiz.id}), written by dlgrade", f"// {quiz.description}".rstrip(), ""]
     for topic in quiz.topics:
         lines += [f"$CATEGORY: $course$/top/dlgrade/{quiz.id}/{topic}", ""]
-        for q in quiz.questions:
-            if q.topic != topic:
-                continue
-            for fq in (q, *q.follow_ups):
-                insts = variants(fq, n_variants)
-                for k, inst in enumerate(insts, 1):
-                    name = fq.id if len(insts) == 1 else f"{fq.id}-v{k}"
-                    lines += [f"// {fq.type} | {fq.difficulty} | source: {fq.source}".replace("\n", " "),
-                              _question(inst, name), ""]
+        for fq, inst, name in named_instances(quiz, topic, n_variants):
+            lines += [f"// {fq.type} | {fq.difficulty} | source: {fq.source}".replace("\n", " "),
+                      _question(inst, name), ""]
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import xml.etree.ElementTree as ET
 
-from dlgrade.quiz.exporters.common import plain_phrases, rubric_lines, variants
+from dlgrade.quiz.exporters.common import named_instances, plain_phrases, rubric_lines
 from dlgrade.quiz.spec import Quiz
 from dlgrade.quiz.variant import Instance
 
@@ -115,12 +115,7 @@ def to_moodle_xml(quiz: Quiz, *, n_variants: int = 3) -> str:
     for topic in quiz.topics:
         cat = ET.SubElement(root, "question", {"type": "category"})
         _text_el(cat, "category", f"$course$/top/dlgrade/{quiz.id}/{topic}", fmt=None)
-        for q in quiz.questions:
-            if q.topic != topic:
-                continue
-            for fq in (q, *q.follow_ups):
-                insts = variants(fq, n_variants)
-                for k, inst in enumerate(insts, 1):
-                    _question(root, inst, fq.id if len(insts) == 1 else f"{fq.id}-v{k}")
+        for _, inst, name in named_instances(quiz, topic, n_variants):
+            _question(root, inst, name)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
