@@ -2,7 +2,7 @@
 
 Everything that comes from a submission (ids, names, messages, check texts)
 passes through :func:`esc`; pages are :class:`string.Template` files in
-``templates/`` filled with already-escaped fragments.
+``templates/`` (a body inside ``page.html``) filled with already-escaped fragments.
 """
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ def _template_text(name: str) -> str:
     return (resources.files("dlgrade.grade") / "templates" / name).read_text(encoding="utf-8")
 
 
-def page(name: str, **parts: str) -> str:
-    """Template ``name`` filled with ``parts`` (HTML fragments) and the shared style sheet."""
-    return Template(_template_text(name)).substitute(style=_template_text("style.css"), **parts)
+def page(name: str, *, title: str, footer: str, **parts: str) -> str:
+    """Body template ``name`` filled with ``parts`` (HTML fragments), inside the shared page
+    (``page.html``: head, style sheet, title, footer)."""
+    body = Template(_template_text(name)).substitute(**parts)
+    return Template(_template_text("page.html")).substitute(
+        style=_template_text("style.css"), title=title, footer=footer, body=body)
 
 
 def table(header: list[str], rows: list[list[str]], *, numeric: tuple[int, ...] = ()) -> str:
