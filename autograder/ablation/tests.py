@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlgrade.harness.models import require_untrained
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
@@ -364,6 +365,7 @@ def q4(sub, t):
                         f"expected {want:,}: it is not this variant", hint="build the layers from hidden_sizes")
                 sub.release(model)
                 continue
+            require_untrained(sub, model, X, y, what=f"build_mlp({sizes})")
             fit = sub.train(model, data, recipe, seed=base_seed + i)
             grader[name] = float((sub.predict(model, X).argmax(axis=1) == y).mean())
             sub.release(model)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlgrade.harness.models import require_untrained
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
@@ -115,6 +116,7 @@ def q3(sub, t):
         seed = 1000 * t.ctx.train_seed + i
         try:
             model = sub.call_with(f"build_{name}", seed=seed)
+            require_untrained(sub, model, X, y, what=f"build_{name}()")
             fit = sub.train(model, data, recipe, seed=seed)
             acc[name] = float((sub.predict(model, X).argmax(axis=1) == y).mean())
             shifted[name] = float((sub.predict(model, X_shifted).argmax(axis=1) == y).mean())
