@@ -15,6 +15,7 @@ student's code cannot answer.
 """
 from __future__ import annotations
 
+import abc
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ class CellRun:
 
 
 @dataclass
-class Submission:
+class Submission(abc.ABC):
     """Base class: the request methods are shared; subclasses move the requests."""
 
     cells: list[CellRun] = field(default_factory=list)
@@ -52,12 +53,13 @@ class Submission:
     timeout: float = 60.0
     """Default time limit for one request, in seconds."""
 
-    # Subclasses implement this: send {"op", "fields"}, return the decoded value.
-    def _send(self, op: str, fields: dict, timeout: float):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _send(self, op: str, fields: dict, timeout: float):
+        """Send ``{"op", "fields"}`` to the student side; return the decoded value or raise StudentError."""
 
-    def _store(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _store(self):
+        """The array store this side writes arguments to."""
 
     def _request(self, op: str, timeout: float | None = None, **fields):
         return self._send(op, fields, self.timeout if timeout is None else timeout)
