@@ -6,7 +6,7 @@ The solution notebook is the source of truth. ``main(["xor"])`` writes
 * cells with role ``solution_only`` are removed;
 * in code cells, each region between ``### BEGIN SOLUTION`` and
   ``### END SOLUTION`` becomes ``# YOUR CODE HERE`` and
-  ``raise NotImplementedError("<hint>")`` at the region's indentation, where the
+  ``raise NotImplementedError("<hint>")`` stub at the region's indentation, where the
   hint comes from ``### HINT: ...`` lines inside the region (they are kept as
   comments too);
 * in Markdown cells, a region between ``<!-- BEGIN SOLUTION -->`` and

@@ -22,22 +22,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from dlgrade.errors import SpecError
+from dlgrade.yamlfile import load_yaml
 
 PROFILES = ("quick", "full")
 
 
 def read_yaml(path: Path) -> dict:
     """A YAML mapping from ``path``; SpecError naming the file when it is not one."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = load_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -11,6 +11,7 @@ from pathlib import Path
 from dlgrade.errors import SpecError
 from dlgrade.quiz.parse import quiz_from_dict
 from dlgrade.quiz.spec import Quiz
+from dlgrade.yamlfile import load_yaml
 
 ENV_VAR = "DLGRADE_QUIZZES"
 
@@ -32,17 +33,8 @@ def bank_dir(bank: str | Path | None = None) -> Path:
 
 def load_quiz(path: str | Path) -> Quiz:
     """Read and validate one quiz file; errors name the file, question id and field."""
-    import yaml
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: quiz file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise SpecError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    data = load_yaml(path, what="quiz file")
     return quiz_from_dict(data, str(path))
 
 

@@ -43,6 +43,7 @@ from typing import Any, Callable, Mapping
 
 from dlgrade.errors import SpecError
 from dlgrade.quiz import textmatch as tm
+from dlgrade.yamlfile import load_yaml
 
 KEYWORD_LIST_CAP = 0.25
 """Highest score a keyword list can earn (rule 5)."""
@@ -203,17 +204,8 @@ def _key_point(kp: Any, where: str) -> KeyPoint:
 
 def load_rubrics(path: str | Path) -> dict[str, Rubric]:
     """Read a YAML file mapping question id -> rubric; errors name the file and question id."""
-    import yaml
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: rubric file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise SpecError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    data = load_yaml(path, what="rubric file")
     if not isinstance(data, Mapping) or not data:
         raise SpecError(f"{path}: top level must map question ids to rubrics")
     return {str(qid): Rubric.from_dict(r, where=f"{path}: {qid}") for qid, r in data.items()}
