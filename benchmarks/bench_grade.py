@@ -16,7 +16,11 @@ count, and prints
 
 Targets: overhead <= 3 s per submission, 2 workers >= 1.7x one.
 
-    python benchmarks/bench_grade.py [--exercise EX --course DIR] [--copies 8] [--workers 1 2]
+    python benchmarks/bench_grade.py [--exercise EX --course DIR] [--copies 8] [--workers 1 2] [--cluster 1 2]
+
+``--cluster N ...`` also grades the batch on a local Dask cluster of N worker
+processes (``--cluster local:N``) for each N and prints submissions per minute
+next to the local runs, with the ratio of each to one local worker.
 
 Without ``--exercise`` it grades the tiny purpose-made exercise of the test
 suite (``tests/test_grade/tiny_course``: no training, so all of it is overhead).
@@ -49,12 +53,14 @@ def copies(samples: list[Path], n: int, folder: Path) -> int:
     return len(samples) * n
 
 
-def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, workers: int) -> dict:
+def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, workers: int,
+        cluster: bool = False) -> dict:
     from dlgrade.grade import main
 
+    where = {"cluster": f"local:{workers}"} if cluster else {"workers": workers}
     start = time.perf_counter()
-    summary = main([folder], exercise=exercise, course=course, profile=profile, workers=workers, out=out,
-                   regrade=True, progress=False)
+    summary = main([folder], exercise=exercise, course=course, profile=profile, out=out,
+                   regrade=True, progress=False, **where)
     wall = time.perf_counter() - start
     files = sorted((summary.out / "results").glob("*.json"), key=lambda p: p.stat().st_mtime)
     records = [json.loads(p.read_text()) for p in files]
@@ -64,7 +70,8 @@ def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, w
     n = len(records)
     overhead = [t - tr for t, tr in zip(totals, train)]
     steady = (n - workers) / (done[-1] - done[workers - 1]) if n > workers else float("nan")
-    return {"workers": workers, "n": n, "wall": wall, "isolation": summary.isolation,
+    return {"workers": workers, "where": "dask" if cluster else "local", "n": n, "wall": wall,
+            "isolation": summary.isolation,
             "overhead": statistics.median(overhead), "overhead_max": max(overhead),
             "batch_overhead": (wall - sum(train)) / n, "train": statistics.fmean(train),
             "throughput": n / wall, "steady": steady, "statuses": summary.statuses,
@@ -78,6 +85,8 @@ def main() -> None:
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--copies", type=int, default=8, help="copies of each sample submission")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--cluster", type=int, nargs="*", default=[],
+                        help="also grade on a local Dask cluster of this many worker processes")
     args = parser.parse_args()
     exercise, course = (args.exercise, args.course) if args.exercise else ("tiny", TINY)
     ex = find_course(course).exercise(exercise)
@@ -91,17 +100,20 @@ def main() -> None:
               f"{len(os.sched_getaffinity(0))} usable, load average {os.getloadavg()[0]:.1f}")
         rows = [run(Path(tmp) / "submissions", Path(tmp) / f"out-{w}", exercise=exercise, course=ex.root,
                     profile=args.profile, workers=w) for w in args.workers]
+        rows += [run(Path(tmp) / "submissions", Path(tmp) / f"out-dask-{w}", exercise=exercise, course=ex.root,
+                     profile=args.profile, workers=w, cluster=True) for w in args.cluster]
     print(f"isolation: {rows[0]['isolation']}")
     print(f"statuses: {rows[0]['statuses']}, mean score {rows[0]['mean_percent']:.1f}%")
-    print(f"{'workers':>7} {'wall s':>7} {'subs/s':>7} {'steady subs/s':>14} {'overhead s/sub (median, max)':>29} "
-          f"{'batch s/sub':>12} {'train s/sub':>12}")
+    print(f"{'where':>6} {'workers':>7} {'wall s':>7} {'subs/min':>8} {'steady subs/s':>14} "
+          f"{'overhead s/sub (median, max)':>29} {'batch s/sub':>12} {'train s/sub':>12}")
     for r in rows:
-        print(f"{r['workers']:>7} {r['wall']:>7.1f} {r['throughput']:>7.2f} {r['steady']:>14.2f} "
-              f"{r['overhead']:>21.2f}, {r['overhead_max']:<5.1f} {r['batch_overhead']:>12.2f} {r['train']:>12.2f}")
+        print(f"{r['where']:>6} {r['workers']:>7} {r['wall']:>7.1f} {60 * r['throughput']:>8.1f} "
+              f"{r['steady']:>14.2f} {r['overhead']:>21.2f}, {r['overhead_max']:<5.1f} "
+              f"{r['batch_overhead']:>12.2f} {r['train']:>12.2f}")
     base = rows[0]
     for r in rows[1:]:
-        print(f"speed-up {r['workers']} workers vs {base['workers']}: {r['throughput'] / base['throughput']:.2f}x "
-              f"(batch), {r['steady'] / base['steady']:.2f}x (steady)")
+        print(f"speed-up {r['where']} {r['workers']} workers vs {base['where']} {base['workers']}: "
+              f"{r['throughput'] / base['throughput']:.2f}x (batch), {r['steady'] / base['steady']:.2f}x (steady)")
 
 
 if __name__ == "__main__":

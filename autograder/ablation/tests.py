@@ -5,14 +5,15 @@ The loops run on objects dlgrade builds in the student's process (a network with
 normalisation, probes whose predictions are wrong unless evaluated properly, DataLoaders
 whose last batch is smaller than the others); every verdict compares what comes back with
 the same computation done here, from the same starting weights. Networks built by the
-student's code are trained with the grader's recipe; only their logits come back.
+student's code are described by their side and rebuilt from torch's classes, trained with
+the grader's recipe and scored here: no student code runs while they train.
 """
 from __future__ import annotations
 
 
 import numpy as np
 
-from dlgrade.harness.models import require_untrained
+from dlgrade.harness.models import grader_network, network_logits, train_network
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
@@ -44,10 +45,18 @@ def number(value, what: str) -> float:
 
 
 def affine_gap(sub, model, X1, X2) -> float:
-    """How far ``model`` is from affine: |f((a+b)/2) - (f(a)+f(b))/2|, relative to the outputs' size."""
-    f1, f2, fm = (sub.predict(model, X) for X in (X1, X2, (X1 + X2) / 2))
-    scale = float(np.abs(f1).mean() + np.abs(f2).mean()) / 2 + 1e-8
-    return float(np.abs(fm - (f1 + f2) / 2).mean() / scale)
+    """How far ``model`` is from affine: |f((a+b)/2) - (f(a)+f(b))/2|, relative to the outputs' size.
+
+    Measured on the inputs given and on the same inputs scaled up 8 times (the larger of the two), so
+    that a smooth activation (sigmoid, tanh), nearly linear around 0, still shows its curvature.
+    """
+    gaps = []
+    for scale_in in (1.0, 8.0):
+        a, b = X1 * scale_in, X2 * scale_in
+        f1, f2, fm = (sub.predict(model, X) for X in (a, b, (a + b) / 2))
+        scale = float(np.abs(f1).mean() + np.abs(f2).mean()) / 2 + 1e-8
+        gaps.append(float(np.abs(fm - (f1 + f2) / 2).mean() / scale))
+    return max(gaps)
 
 
 def looks_like_probabilities(logits: np.ndarray) -> bool:
@@ -297,8 +306,9 @@ def q3(sub, t):
     X1, X2 = (rng.normal(size=(32, 1, 28, 28)).astype(np.float32) for _ in range(2))
     gap = affine_gap(sub, base, X1, X2)
     t.check(gap > 1e-3, "has a nonlinearity between the Linear layers", points=1,
-            detail="" if gap > 1e-3 else f"the network is affine (gap {gap:.1e}): its layers collapse into one "
-                                         "Linear layer", hint="put nn.ReLU() after every hidden Linear layer")
+            detail="" if gap > 1e-3 else f"its outputs change linearly with its inputs (gap {gap:.1e}, also on "
+                                         "inputs 8 times larger): the layers act as one Linear layer",
+            hint="put nn.ReLU() after every hidden Linear layer")
 
 
 # -- Q4 ----------------------------------------------------------------------------------------
@@ -344,31 +354,30 @@ def q4(sub, t):
     if table is not None:
         table, note = as_fractions(table)
         lowest = min(table, key=table.get)
-        t.check(lowest == "no_hidden" and sum(v == table["no_hidden"] for v in table.values()) == 1,
+        tied = [k for k, v in table.items() if v == table[lowest]]
+        t.check(lowest == "no_hidden" and len(tied) == 1,
                 "in your table the network without a hidden layer is the least accurate", points=1,
-                detail=f"your lowest: {lowest} ({table[lowest]:.3f}){note}",
+                detail=(f"{' and '.join(tied)} tie for the lowest accuracy ({table[lowest]:.3f}){note}" if len(tied) > 1
+                        else f"the lowest in your table is {lowest} ({table[lowest]:.3f}), not no_hidden{note}"
+                        if lowest != "no_hidden" else ""),
                 hint="a model without a hidden layer is linear; if another variant came out lower, check "
                      "your training loop and the accuracies you copied")
 
-    data = sub.dataset("mnist", **t.ctx.data_options("mnist"))
-    recipe = t.ctx.recipe("mlp")
     X, y = t.ctx.heldout("mnist", int(t.ctx.param("heldout", 1000)))
     base_seed = 1000 * t.ctx.train_seed
     grader = {}
     for i, (name, sizes) in enumerate(VARIANTS.items()):
         title = f"the '{name}' variant {sizes} reaches the reference accuracy when the grader trains it"
         try:
-            model = sub.call_with("build_mlp", (sizes,), seed=base_seed + i)
-            n_params, want = sub.describe(model).get("params"), mlp_params([784, *sizes, 10])
+            # Described on the student's side, rebuilt from torch's classes, trained and scored here.
+            net = grader_network(sub, "build_mlp", (sizes,), sample=X[:4], seed=base_seed + i)
+            n_params, want = net.params, mlp_params([784, *sizes, 10])
             if n_params != want:
                 t.check(False, title, points=1, detail=f"build_mlp({sizes}) has {n_params} parameters, "
                         f"expected {want:,}: it is not this variant", hint="build the layers from hidden_sizes")
-                sub.release(model)
                 continue
-            require_untrained(sub, model, X, y, what=f"build_mlp({sizes})")
-            fit = sub.train(model, data, recipe, seed=base_seed + i)
-            grader[name] = float((sub.predict(model, X).argmax(axis=1) == y).mean())
-            sub.release(model)
+            fit = train_network(net, t.ctx, "mnist", "mlp", seed=base_seed + i)
+            grader[name] = float((network_logits(net, t.ctx, X).argmax(axis=1) == y).mean())
         except StudentError as exc:
             if exc.kind in ("missing", "not_implemented"):
                 t.check(False, "build_mlp builds the variants for the grader to train", points=len(VARIANTS) - i,
@@ -398,14 +407,19 @@ def q4(sub, t):
 def q5(sub, t):
     rng = t.ctx.rng("q5")
     seed = int(rng.integers(1 << 30))
-    params = {}
+    params, module_list = {}, False
     for name, sizes in MOONS.items():
         model = sub.call_with("DeepMLP", (sizes,), seed=seed)
-        params[name] = sub.describe(model).get("params")
+        info = sub.describe(model)
+        params[name] = info.get("params")
+        module_list = module_list or any(m.get("type") == "ModuleList" for m in info.get("modules", []))
         sub.release(model)
     want = {name: mlp_params([2, *sizes, 2]) for name, sizes in MOONS.items()}
     hint = "keep the hidden layers in an nn.ModuleList: a plain list hides them from .parameters()"
-    if params["4_layers"] is not None and params["4_layers"] < want["4_layers"]:
+    if module_list:
+        hint = ("the hidden layers are in an nn.ModuleList, so the sizes are off: one nn.Linear per hidden "
+                "size, in_features into the first, each into the next, the last into n_classes")
+    elif params["4_layers"] is not None and params["4_layers"] < want["4_layers"]:
         hint = (f"only {params['4_layers']:,} of {want['4_layers']:,} parameters are registered: "
                 "keep the hidden layers in an nn.ModuleList, not a Python list")
     t.check(params == want, "DeepMLP(MOONS_4) has 74,690 parameters and DeepMLP(MOONS_5) 65,792 more",
@@ -418,18 +432,17 @@ def q5(sub, t):
     t.check(out.shape == (len(X), 2) and not looks_like_probabilities(out) and gap > 1e-3,
             "maps (N, 2) points to (N, 2) logits through ReLUs", points=1,
             detail=f"output shape {out.shape}" + (", rows look like probabilities" if looks_like_probabilities(out)
-                                                  else "") + (", the network is affine" if gap <= 1e-3 else ""),
+                                                  else "") + (", its outputs change linearly with its inputs"
+                                                              if gap <= 1e-3 else ""),
             hint="apply torch.relu after each hidden layer and return self.out(x) with no softmax")
     sub.release(model)
 
-    data = sub.dataset("moons", **t.ctx.data_options("moons"))
-    recipe = t.ctx.recipe("moons")
     grader = {}
     for i, (name, sizes) in enumerate(MOONS.items()):
-        model = sub.call_with("DeepMLP", (sizes,), seed=1000 * t.ctx.train_seed + i)
-        sub.train(model, data, recipe, seed=1000 * t.ctx.train_seed + i)
-        grader[name] = float((sub.predict(model, X).argmax(axis=1) == y).mean())
-        sub.release(model)
+        seed = 1000 * t.ctx.train_seed + i
+        net = grader_network(sub, "DeepMLP", (sizes,), sample=X[:4], seed=seed)    # rebuilt and trained here
+        train_network(net, t.ctx, "moons", "moons", seed=seed)
+        grader[name] = float((network_logits(net, t.ctx, X).argmax(axis=1) == y).mean())
         t.at_least(f"moons_{name}_accuracy", grader[name], f"DeepMLP with {len(sizes)} hidden layers reaches "
                    "the reference accuracy when the grader trains it", points=1)
 

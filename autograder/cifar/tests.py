@@ -1,7 +1,8 @@
 """Hidden tests of the CNN-versus-MLP exercise.
 
-The student's two networks are built by their code and trained by the grader with one
-recipe; only logits on secret test images come back. The translation test shifts those
+The student's two networks are described by their side and rebuilt, trained (one recipe)
+and scored on secret test images here, from torch's own classes: no student code runs while
+they train. The translation test shifts those
 images here, with the grader's own shift, so that it does not depend on the student's
 ``shift_images`` (which is checked separately against the same oracle).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlgrade.harness.models import require_untrained
+from dlgrade.harness.models import grader_network, network_logits, train_network
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
@@ -44,27 +45,37 @@ def module_types(info: dict) -> set:
     return {m["type"] for m in info.get("modules", [])}
 
 
+def counted(sub, builder: str, sample: np.ndarray) -> dict:
+    """describe() of a fresh ``builder()`` network after one forward on ``sample`` (lazy layers get their sizes)."""
+    model = sub.call_with(builder, seed=0)
+    sub.predict(model, sample)
+    return sub.describe(model)
+
+
 def structure_checks(sub, t, name: str, digits: np.ndarray, rng) -> dict | None:
     """Checks shared by Q1 and Q2: a module, (N, 10) logits, a nonlinearity. Returns describe() or None."""
     model = sub.call_with(name, seed=int(rng.integers(1 << 30)))
+    logits = sub.predict(model, digits)   # one forward first: lazy layers take their sizes before counting
     info = sub.describe(model)
     if not t.check("params" in info, f"{name}() returns an nn.Module", points=0,
                    detail=f"got {info.get('type')}"):
         return None
-    logits = sub.predict(model, digits)
     t.check(logits.shape == (len(digits), 10) and not looks_like_probabilities(logits),
             "maps (N, 3, 32, 32) images to (N, 10) logits (not probabilities)", points=1,
             detail=f"output shape {logits.shape}" + (", every row is non-negative and sums to 1"
                                                      if looks_like_probabilities(logits) else ""),
             hint="end with a Linear layer with 10 outputs and nothing after it: cross-entropy applies "
                  "log-softmax to the logits itself")
-    X1, X2 = digits[: len(digits) // 2], digits[len(digits) // 2:]
-    f1, f2, fm = (sub.predict(model, X) for X in (X1, X2, (X1 + X2) / 2))
-    scale = float(np.abs(f1).mean() + np.abs(f2).mean()) / 2 + 1e-8
-    gap = float(np.abs(fm - (f1 + f2) / 2).mean() / scale)
+    gaps = []
+    for scale_in in (1.0, 8.0):   # scaled up too: a sigmoid or tanh is nearly linear around 0
+        X1, X2 = digits[: len(digits) // 2] * scale_in, digits[len(digits) // 2:] * scale_in
+        f1, f2, fm = (sub.predict(model, X) for X in (X1, X2, (X1 + X2) / 2))
+        scale = float(np.abs(f1).mean() + np.abs(f2).mean()) / 2 + 1e-8
+        gaps.append(float(np.abs(fm - (f1 + f2) / 2).mean() / scale))
+    gap = max(gaps)
     t.check(gap > 1e-3, "has a nonlinearity between its layers", points=1,
-            detail="" if gap > 1e-3 else f"the network is affine (gap {gap:.1e}): its layers collapse into one "
-                                         "linear map",
+            detail="" if gap > 1e-3 else f"its outputs change linearly with its inputs (gap {gap:.1e}, also on "
+                                         "inputs 8 times larger): the layers act as one linear map",
             hint="put nn.ReLU() after every layer but the last")
     sub.release(model)
     return info
@@ -93,7 +104,7 @@ def q2(sub, t):
     if info is None:
         return
     convs = [m for m in info["modules"] if m["type"] in CONV_TYPES]
-    mlp_params = sub.describe(sub.call_with("build_mlp", seed=0)).get("params")
+    mlp_params = counted(sub, "build_mlp", X[:2]).get("params")
     detail = f"{len(convs)} convolution(s), {info['params']:,} parameters"
     if isinstance(mlp_params, int):
         detail += f" against the MLP's {mlp_params:,}"
@@ -107,20 +118,17 @@ def q2(sub, t):
 
 @question("q3", points=7, title="Both networks trained by the grader; the CNN wins and shifts well")
 def q3(sub, t):
-    data = sub.dataset("cifar10", **t.ctx.data_options("cifar10"))
-    recipe = t.ctx.recipe("cifar")
     X, y = t.ctx.heldout("cifar10", int(t.ctx.param("heldout", 1000)))
     X_shifted = shift_each(X, int(t.ctx.param("shift_pixels", 4)), t.ctx.rng("q3:shift"))
     acc, shifted, notes = {}, {}, {}
     for i, name in enumerate(("mlp", "cnn")):
         seed = 1000 * t.ctx.train_seed + i
         try:
-            model = sub.call_with(f"build_{name}", seed=seed)
-            require_untrained(sub, model, X, y, what=f"build_{name}()")
-            fit = sub.train(model, data, recipe, seed=seed)
-            acc[name] = float((sub.predict(model, X).argmax(axis=1) == y).mean())
-            shifted[name] = float((sub.predict(model, X_shifted).argmax(axis=1) == y).mean())
-            sub.release(model)
+            # Described on the student's side, rebuilt from torch's classes, trained and scored here.
+            net = grader_network(sub, f"build_{name}", sample=X[:4], seed=seed)
+            fit = train_network(net, t.ctx, "cifar10", "cifar", seed=seed)
+            acc[name] = float((network_logits(net, t.ctx, X).argmax(axis=1) == y).mean())
+            shifted[name] = float((network_logits(net, t.ctx, X_shifted).argmax(axis=1) == y).mean())
         except StudentError as exc:
             t.check(False, f"build_{name}() trains with the grader's recipe", points=0, detail=exc.message)
             continue
@@ -221,7 +229,8 @@ def q5(sub, t):
     if not isinstance(table, dict) or any(k not in table for k in RESULT_KEYS) or any(
             isinstance(table[k], bool) or not isinstance(table[k], (int, float)) for k in RESULT_KEYS):
         raise BadOutput(f"cifar_results should be a dict with numbers for {', '.join(RESULT_KEYS)}")
-    counts = {name: sub.describe(sub.call_with(f"build_{name}", seed=0)).get("params") for name in ("mlp", "cnn")}
+    sample, _ = t.ctx.heldout("cifar10", 2)
+    counts = {name: counted(sub, f"build_{name}", sample).get("params") for name in ("mlp", "cnn")}
     t.check(table["mlp_params"] == counts["mlp"] and table["cnn_params"] == counts["cnn"],
             "the parameter counts are those of the networks build_mlp() and build_cnn() return", points=1,
             detail=f"yours {table['mlp_params']:,} and {table['cnn_params']:,}; the networks have "
@@ -230,18 +239,23 @@ def q5(sub, t):
     acc = {k: float(table[k]) for k in RESULT_KEYS if k.endswith("accuracy")}
     if all(1 < v <= 100 for v in acc.values()):
         acc = {k: v / 100 for k, v in acc.items()}
-    problems = []
+    problems, hints = [], []
     if not all(0.05 <= v <= 1 for v in acc.values()):
         problems.append("accuracies should be fractions above chance level (0.1)")
+        hints.append("copy the accuracies the training cells printed, as fractions")
     if not acc["cnn_accuracy"] > acc["mlp_accuracy"]:
         problems.append("the CNN should be the more accurate of the two")
     if not acc["cnn_shifted_accuracy"] > acc["mlp_shifted_accuracy"]:
         problems.append("on shifted images too")
+    if len(problems) > len(hints):
+        hints.append("if your CNN really came out behind the MLP, the design is the problem, not the table: "
+                     "give it more filters (Q2) and train it again")
     if acc["cnn_shifted_accuracy"] > acc["cnn_accuracy"] + 0.02 or acc["mlp_shifted_accuracy"] > acc["mlp_accuracy"] + 0.02:
         problems.append("shifted images should not be easier than the originals")
+        hints.append("the shifted accuracies come from the cell that moves the images by SHIFT pixels")
     t.check(not problems, "the accuracies are fractions in which the CNN beats the MLP, shifted or not",
             points=1, detail="; ".join(problems) + f" (yours: {acc})",
-            hint="copy the accuracies the training cells printed, as fractions")
+            hint="; ".join(hints))
 
 
 # -- Q6 ------------------------------------------------------------------------------------

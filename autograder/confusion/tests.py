@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from dlgrade.harness.draw_figure import heatmap_png
+from dlgrade.harness.figures import judge_heatmap
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, expect_array, question
 
@@ -226,10 +228,6 @@ def q4(sub, t):
 NAMES = ["ant", "bee", "cat", "dog", "eel", "fox", "gnu", "hen", "owl", "yak"]
 
 
-def _texts(sub, refs) -> list[str]:
-    return [str(sub.method(r, "get_text")) for r in refs]
-
-
 @question("q5", points=3, title="plot_confusion_matrix: a labelled, correctly oriented heatmap")
 def q5(sub, t):
     rng = t.ctx.rng("q5")
@@ -240,39 +238,26 @@ def q5(sub, t):
     cm[0, k - 1], cm[k - 1, 0] = 17, 1               # asymmetric: a transposed picture differs
     fig = sub.call("plot_confusion_matrix", cm, names)
     kind = str(getattr(fig, "type", type(fig).__name__))
-    if re.search(r"Axes$", kind):                    # an Axes instead of its Figure: judge the plot anyway
-        fig = sub.method(fig, "get_figure")
-        kind = str(getattr(fig, "type", type(fig).__name__))
-    if not t.check(re.search(r"\bFigure$", kind) is not None, "returns a matplotlib Figure", points=0,
+    if not t.check(re.search(r"\b(Figure|Axes)$", kind) is not None, "returns a matplotlib Figure", points=0,
                    detail=f"got {kind}", hint="return the fig of plt.subplots (or plt.gcf())"):
         return
-    axes = [ax for ax in sub.method(fig, "get_axes") if sub.method(ax, "get_images")]
-    if not t.check(bool(axes), "the figure has an image (imshow or matshow)", points=0,
-                   hint="draw the matrix with ax.imshow(cm)"):
-        return
-    ax = axes[0]
-    xlabel, ylabel = str(sub.method(ax, "get_xlabel")), str(sub.method(ax, "get_ylabel"))
-    t.check(re.search(r"pred", xlabel, re.IGNORECASE) and re.search(r"true|actual", ylabel, re.IGNORECASE),
-            "the x axis is labelled as predicted, the y axis as true", points=1,
-            detail=f"x: {xlabel!r}, y: {ylabel!r}",
-            hint="rows are true classes, so the y axis is 'True', the x axis 'Predicted'")
-    xticks = _texts(sub, sub.method(ax, "get_xticklabels"))
-    yticks = _texts(sub, sub.method(ax, "get_yticklabels"))
-    t.check([s for s in xticks if s] == names and [s for s in yticks if s] == names,
-            "the class names label the ticks of both axes", points=1,
-            detail=f"x ticks {xticks[:6]}, y ticks {yticks[:6]}",
-            hint="ax.set_xticks(range(K), labels=class_names) and the same for y")
-    shown = expect_array(sub.method(sub.method(ax, "get_images")[0], "get_array"), what="the image's data",
-                         finite=False)
-    shown = np.asarray(shown, float)
-    cmf = cm.astype(float)
-    candidates = (cmf, cmf / cmf.sum(axis=1, keepdims=True), cmf / cmf.sum())
-    oriented = shown.shape == cm.shape and any(np.allclose(shown, c, atol=1e-6) for c in candidates)
-    t.check(oriented, "the picture shows cm as stored: row i is true class i (counts or row shares)", points=1,
-            detail="the image looks transposed" if shown.shape == cm.shape and
-            any(np.allclose(shown, c.T, atol=1e-6) for c in candidates) else "",
-            hint="imshow(cm), not imshow(cm.T)")
+    shown = judge_heatmap(sub.make("figure_data", fig), cm, names)   # what it shows, whatever drew it
     sub.method(fig, "clear")
+    if not t.check(shown.found, f"the figure shows the matrix as a {k} x {k} grid of coloured cells", points=0,
+                   hint="draw the matrix with ax.imshow(cm) (matshow, pcolormesh or seaborn.heatmap work too)"):
+        return
+    t.check(shown.labels, "the x axis is labelled as predicted, the y axis as true", points=1,
+            detail=shown.labels_detail, hint="rows are true classes, so the y axis is 'True', the x axis 'Predicted'")
+    t.check(shown.named, "each column and each row of cells has a class name as its tick label", points=1,
+            detail=shown.named_detail,
+            hint="ax.set_xticks(range(K), labels=class_names) and the same for y: one tick at the centre of "
+                 "each cell")
+    t.check(shown.content, "every cell shows cm[true, predicted] of the classes labelling it (counts or shares), "
+            "and every number written on a cell is that cell's", points=1, detail=shown.content_detail,
+            hint="imshow(cm), not imshow(cm.T); write cm[i, j] at (x=j, y=i); ticks at range(K)")
+    t.figure(heatmap_png(shown.values, xticks=shown.xticks, yticks=shown.yticks, xlabel=shown.xlabel,
+                         ylabel=shown.ylabel),
+             "your plot_confusion_matrix on a test matrix, redrawn from what it shows")
 
 
 # -- Q6 -------------------------------------------------------------------------------------

@@ -103,6 +103,22 @@ def write_zip(path: Path, tree, *, prefix: str = "cifar10/") -> Path:
 def unnormalise(X, info) -> np.ndarray:
     """Normalised image tensors back to uint8 pixels, using ``info.mean``/``info.std``."""
     shape = (1, -1, 1, 1)
-    pixels = (X.numpy() * np.array(info.std).reshape(shape) + np.array(info.mean).reshape(shape)) * 255
+    pixels = (np.asarray(X) * np.array(info.std).reshape(shape) + np.array(info.mean).reshape(shape)) * 255
     return np.rint(pixels).astype(np.int64)
 
+
+
+def train_in_file_order(data, y_file: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The train and validation splits of ``data`` put back together in the file's order.
+
+    ``y_file`` are the training labels as written; the validation split is
+    :func:`dlgrade.data._base.validation_split` of them.
+    """
+    from dlgrade.data._base import validation_split
+
+    train, val = validation_split(np.asarray(y_file))
+    X = np.empty((len(y_file), *data.X_train.shape[1:]), dtype=np.float32)
+    y = np.empty(len(y_file), dtype=np.int64)
+    X[train], y[train] = data.X_train.numpy(), data.y_train.numpy()
+    X[val], y[val] = data.X_val.numpy(), data.y_val.numpy()
+    return X, y

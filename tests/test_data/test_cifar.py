@@ -10,23 +10,25 @@ import pytest
 from dlgrade.data import _imagefolder, cifar, load_cifar10
 from dlgrade.errors import DataError
 
-from .builders import image_tree, unnormalise, write_cifar_batches, write_tree, write_zip
+from .builders import image_tree, train_in_file_order, unnormalise, write_cifar_batches, write_tree, write_zip
 
 
-def _pixels(data):
-    return unnormalise(data.X_train, data.info), unnormalise(data.X_test, data.info)
+def _pixels(data, y_file):
+    X, y = train_in_file_order(data, y_file)
+    assert y.tolist() == np.asarray(y_file).tolist()
+    return unnormalise(X, data.info), unnormalise(data.X_test, data.info)
 
 
 @pytest.mark.parametrize("sub", ["cifar-10-batches-py", "."], ids=["torchvision", "flat"])
 def test_pickled_batches(tmp_path, sub):
     """Are torchvision's pickled batches read in order, five train batches then the test batch, pixel-exact?"""
     written = write_cifar_batches(tmp_path / sub)
-    data = load_cifar10(data_dir=tmp_path)
+    data = load_cifar10(data_dir=tmp_path, student=False)
     x_train = np.concatenate([written[name][0] for name in cifar.TRAIN_BATCHES])
     y_train = np.concatenate([written[name][1] for name in cifar.TRAIN_BATCHES])
-    train, test = _pixels(data)
+    train, test = _pixels(data, y_train)
     assert data.info.source == "directory" and data.info.classes == cifar.CLASSES
-    assert np.array_equal(train, x_train) and data.y_train.tolist() == y_train.tolist()
+    assert np.array_equal(train, x_train)
     assert np.array_equal(test, written["test_batch"][0])
     assert data.y_test.tolist() == written["test_batch"][1].tolist()
 
@@ -52,10 +54,10 @@ def test_image_folder_tree(tmp_path, sub):
     """Is train/<class>/*.png, test/<class>/* read with labels from the folder names and exact pixels?"""
     tree = image_tree()
     write_tree(tmp_path / sub, tree)
-    data = load_cifar10(data_dir=tmp_path)
-    train, test = _pixels(data)
+    data = load_cifar10(data_dir=tmp_path, student=False)
+    train, test = _pixels(data, tree["train"][1])
     assert data.info.location == str(tmp_path / sub)
-    assert np.array_equal(train, tree["train"][0]) and data.y_train.tolist() == tree["train"][1].tolist()
+    assert np.array_equal(train, tree["train"][0])
     assert np.array_equal(test, tree["test"][0]) and data.y_test.tolist() == tree["test"][1].tolist()
 
 
@@ -65,8 +67,8 @@ def test_zip_of_image_folders(tmp_path, prefix, point_at):
     """Is a zip holding the tree (at its top or under one folder) read, given as the file or found in the folder?"""
     tree = image_tree()
     archive = write_zip(tmp_path / "data" / "cifar10" / "subset.zip", tree, prefix=prefix)
-    data = load_cifar10(data_dir=archive if point_at == "zip" else tmp_path / "data")
-    train, test = _pixels(data)
+    data = load_cifar10(data_dir=archive if point_at == "zip" else tmp_path / "data", student=False)
+    train, test = _pixels(data, tree["train"][1])
     assert data.info.location == str(archive) and "zip" in data.info.description
     assert np.array_equal(train, tree["train"][0]) and np.array_equal(test, tree["test"][0])
     assert data.y_test.tolist() == tree["test"][1].tolist()
@@ -75,14 +77,14 @@ def test_zip_of_image_folders(tmp_path, prefix, point_at):
 def test_decoded_images_are_cached_and_reused(tmp_path, data_home, monkeypatch):
     """Is a decoded zip cached in the data home, and is the second load served from it, bitwise equal?"""
     archive = write_zip(tmp_path / "subset.zip", image_tree())
-    first = load_cifar10(data_dir=archive)
+    first = load_cifar10(data_dir=archive, student=False)
     assert len(list((data_home / "decoded").glob("cifar10-*.npz"))) == 1
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded again despite the cache")
 
     monkeypatch.setattr(_imagefolder, "_decode", no_decoding)
-    second = load_cifar10(data_dir=archive)
+    second = load_cifar10(data_dir=archive, student=False)
     assert np.array_equal(first.X_train.numpy(), second.X_train.numpy())
     assert np.array_equal(first.y_test.numpy(), second.y_test.numpy())
 
@@ -94,7 +96,7 @@ def test_cache_is_keyed_by_the_source_file(tmp_path, data_home):
     write_zip(tmp_path / "subset.zip", image_tree(2))
     os.utime(archive, ns=(time.time_ns(), time.time_ns() + 10**9))
     data = load_cifar10(data_dir=archive)
-    assert data.info.n_train == 20
+    assert data.info.n_train + data.info.n_val == 20
     assert len(list((data_home / "decoded").glob("cifar10-*.npz"))) == 2
 
 
@@ -150,12 +152,13 @@ def test_wrong_directory_lists_the_expected_layouts(tmp_path):
 @pytest.mark.shared_data
 def test_real_subset_from_the_shared_zip(shared_data, data_home):
     """Does the shared JPEG subset load as 25000/10000 balanced real CIFAR-10, the same again from the cache?"""
-    data = load_cifar10(data_dir=shared_data)
+    data = load_cifar10(data_dir=shared_data, student=False)
     assert data.info.source == "directory" and data.info.location.endswith("cifar10-jpg-subset.zip")
-    assert (data.info.n_train, data.info.n_test) == (25000, 10000)
-    assert np.bincount(data.y_train.numpy()).tolist() == [2500] * 10
+    assert (data.info.n_train, data.info.n_val, data.info.n_test) == (22500, 2500, 10000)
+    assert np.bincount(data.y_train.numpy()).tolist() == [2250] * 10
+    assert np.bincount(data.y_val.numpy()).tolist() == [250] * 10
     assert np.bincount(data.y_test.numpy()).tolist() == [1000] * 10
     means = data.X_train.mean(dim=(0, 2, 3))
     assert means.abs().max() < 0.05  # CIFAR-10's statistics fit the real images
-    again = load_cifar10(data_dir=shared_data)
+    again = load_cifar10(data_dir=shared_data, student=False)
     assert np.array_equal(data.X_test.numpy(), again.X_test.numpy())

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from dlgrade.data import DATASETS, SOURCES, Dataset, load
+from dlgrade.errors import DataError
 
 from .builders import unnormalise
 
@@ -20,7 +21,8 @@ NAMES = sorted(DATASETS)
 
 @pytest.fixture(params=NAMES)
 def dataset(request) -> Dataset:
-    return DATASETS[request.param]()
+    """The grader's view (with the test split)."""
+    return DATASETS[request.param](student=False)
 
 
 def test_registry_names_its_loaders():
@@ -33,6 +35,8 @@ def test_tensors_have_the_documented_shapes_and_dtypes(dataset):
     """Are inputs float32 of shape (n, *input_shape) and labels int64 of length n, as info says?"""
     info = dataset.info
     assert dataset.X_train.shape == (info.n_train, *info.input_shape)
+    assert dataset.X_val.shape == (info.n_val, *info.input_shape) and info.n_val > 0
+    assert dataset.y_val.shape == (info.n_val,) and dataset.y_val.dtype == torch.int64
     assert dataset.X_test.shape == (info.n_test, *info.input_shape)
     assert dataset.X_train.dtype == dataset.X_test.dtype == torch.float32
     assert dataset.y_train.shape == (info.n_train,) and dataset.y_test.shape == (info.n_test,)
@@ -57,17 +61,37 @@ def test_info_is_complete(dataset):
 
 
 def test_train_and_test_properties_are_the_tensors(dataset):
-    """Are ``.train`` and ``.test`` the (X, y) pairs of the same tensors?"""
+    """Are ``.train``, ``.validation`` and ``.test`` the (X, y) pairs of the same tensors?"""
     assert dataset.train[0] is dataset.X_train and dataset.train[1] is dataset.y_train
+    assert dataset.validation[0] is dataset.X_val and dataset.validation[1] is dataset.y_val
     assert dataset.test[0] is dataset.X_test and dataset.test[1] is dataset.y_test
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_view_cannot_reach_the_test_split(name):
+    """Does the default (student) view hold train and validation equal to the grader's, and no test split?"""
+    student, grader = load(name), load(name, student=False)
+    assert student.student and not grader.student
+    assert torch.equal(student.X_train, grader.X_train) and torch.equal(student.X_val, grader.X_val)
+    with pytest.raises(DataError, match="kept by the grader"):
+        student.test
+    assert student.secret is None
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10", "moons"])
+def test_splits_are_disjoint(name):
+    """Do train, validation and test share no example (so validation and test are really held out)?"""
+    data = load(name, student=False)
+    rows = [{bytes(x.numpy().tobytes()) for x in X} for X in (data.X_train, data.X_val, data.X_test)]
+    assert not rows[0] & rows[1] and not rows[0] & rows[2] and not rows[1] & rows[2]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_same_call_gives_bitwise_equal_tensors(name):
     """Does loading twice give the very same numbers (determinism across calls)?"""
-    first, second = DATASETS[name](), DATASETS[name]()
-    for a, b in zip((first.X_train, first.y_train, first.X_test, first.y_test),
-                    (second.X_train, second.y_train, second.X_test, second.y_test)):
+    first, second = DATASETS[name](student=False), DATASETS[name](student=False)
+    for a, b in zip((first.X_train, first.y_train, first.X_val, first.y_val, first.X_test, first.y_test),
+                    (second.X_train, second.y_train, second.X_val, second.y_val, second.X_test, second.y_test)):
         assert torch.equal(a, b)
     assert first.info == second.info
 

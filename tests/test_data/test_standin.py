@@ -12,7 +12,7 @@ from .builders import unnormalise
 
 @pytest.fixture(scope="module")
 def data():
-    return load_cifar10(source="embedded")
+    return load_cifar10(source="embedded", student=False)
 
 
 def test_it_says_it_is_not_cifar(data):
@@ -23,9 +23,10 @@ def test_it_says_it_is_not_cifar(data):
 
 
 def test_labels_are_the_embedded_digit_labels(data):
-    """Is each canvas labelled with the digit drawn on it, in the embedded MNIST split?"""
-    digits = load_mnist(source="embedded")
+    """Is each canvas labelled with the digit drawn on it, in the embedded MNIST split (all three splits)?"""
+    digits = load_mnist(source="embedded", student=False)
     assert torch.equal(data.y_train, digits.y_train) and torch.equal(data.y_test, digits.y_test)
+    assert torch.equal(data.y_val, digits.y_val)
 
 
 def test_digits_are_drawn_brighter_than_the_background(data):

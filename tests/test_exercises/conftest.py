@@ -19,6 +19,16 @@ def notebook_key(nb) -> str:
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
 
 
+_AGREEMENT: dict[str, tuple[int, int, list[str]]] = {}
+"""Self-check agreement per exercise (seen, misses, unseen), filled by test_agreement."""
+
+
+@pytest.fixture(scope="session")
+def agreement_tally() -> dict[str, tuple[int, int, list[str]]]:
+    """Where test_agreement records, per exercise, how many lost questions the self-checks saw."""
+    return _AGREEMENT
+
+
 @pytest.fixture(scope="session")
 def kill_tally() -> dict[str, list[tuple[str, bool]]]:
     """Where test_mutants records (mutant name, killed) per exercise for the end-of-run summary."""
@@ -57,6 +67,13 @@ def grade():
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _AGREEMENT:
+        terminalreporter.section("self-check agreement")
+        for ex_id in sorted(_AGREEMENT):
+            seen, misses, unseen = _AGREEMENT[ex_id]
+            rate = f"{seen / misses:.0%}" if misses else "n/a"
+            terminalreporter.write_line(f"{ex_id:<12} {seen}/{misses} lost questions flagged by self-checks ({rate})"
+                                        + (f"  (missed: {', '.join(unseen)})" if unseen else ""))
     if not _KILLS:
         return
     terminalreporter.section("mutant kill rate")

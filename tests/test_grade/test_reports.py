@@ -5,7 +5,9 @@ import csv
 import io
 import re
 
-from dlgrade.grade.write_gradebook import FIXED, number, text
+import pytest
+
+from dlgrade.grade.write_gradebook import EXTRA, FIXED, number, text
 
 
 def test_gradebook_has_one_sorted_row_per_student_and_fixed_columns(grade, make_submission):
@@ -13,9 +15,9 @@ def test_gradebook_has_one_sorted_row_per_student_and_fixed_columns(grade, make_
     paths = [make_submission(n) for n in ("zoe.ipynb", "adam.ipynb", "mia.ipynb")]
     summary = grade(paths)
     rows = list(csv.reader(io.StringIO(summary.gradebook.read_text())))
-    assert rows[0] == FIXED + ["q1", "q2", "q3", "file"]
+    assert rows[0] == FIXED + EXTRA + ["q1", "q2", "q3", "file"]
     assert [r[0] for r in rows[1:]] == ["adam", "mia", "zoe"]
-    assert rows[1] == ["adam", "", "7", "7", "100", "graded", "q3", "2", "3", "2", "adam.ipynb"]
+    assert rows[1] == ["adam", "", "7", "7", "100", "graded", "q3", "7", "0", "", "2", "3", "2", "adam.ipynb"]
 
 
 def test_numbers_and_formula_cells_are_written_safely():
@@ -64,13 +66,101 @@ def test_summary_has_histogram_pass_rates_failures_and_review(grade, course):
     assert re.findall(r'href="feedback/(\w+)\.html"', review) == ["good", "partial"]
     assert "overfitting" in review  # the answer itself is shown to the reviewer
     assert sorted(summary.needs_review) == ["good", "partial"]
+    assert "Unsandboxed: 3 of 3 submission(s) ran without a sandbox" in page  # the stand-in worker isolates nothing
+    assert "isolation: none: in-process test stand-in (3 submissions)" in page
 
 
-def test_reports_rebuilt_from_results_only_for_current_inputs(grade, make_submission):
-    """Does a student who is no longer among the inputs drop out of gradebook and summary (old results stay unused)?"""
-    a, b = make_submission("a.ipynb"), make_submission("b.ipynb")
-    grade([a, b])
-    summary = grade([a])
-    assert [r.split(",")[0] for r in summary.gradebook.read_text().splitlines()[1:]] == ["a"]
-    assert 'href="feedback/b.html"' not in summary.summary.read_text()
-    assert [p.name for p in (summary.out / "feedback").glob("*.html")] == ["a.html"]
+def test_reports_describe_the_whole_class_after_grading_one_student(grade, make_submission):
+    """Grading 3 students, then `--only` one (and then a call given one file): do gradebook, feedback and
+    summary still hold all 3, with only the chosen student graded again?"""
+    paths = [make_submission(f"{n}.ipynb") for n in ("a", "b", "c")]
+    grade(paths)
+    again = make_submission("b.ipynb", predict="def predict(X):\n    return (X[:, 0] > 0).astype(int)")
+    summary = grade(paths, only=("b",))
+    assert summary.graded == 1 and summary.students == 3
+    rows = list(csv.DictReader(io.StringIO(summary.gradebook.read_text())))
+    assert [(r["student_id"], r["score"]) for r in rows] == [("a", "7"), ("b", "5"), ("c", "7")]
+    assert sorted(p.name for p in (summary.out / "feedback").glob("*.html")) == ["a.html", "b.html", "c.html"]
+    page = summary.summary.read_text()
+    assert "3 students" in page and all(f'href="feedback/{n}.html"' in page for n in "abc")
+    summary = grade([again], regrade=True)
+    assert summary.graded == 1 and summary.students == 3
+    assert len(summary.gradebook.read_text().splitlines()) == 4
+
+
+def test_only_an_unknown_student_is_one_clear_error(grade, make_submission):
+    """Does `--only` with an id that is not among the inputs stop with an error naming it?"""
+    from dlgrade.errors import DlgradeError
+
+    with pytest.raises(DlgradeError, match="--only nobody"):
+        grade([make_submission("a.ipynb")], only=("nobody",))
+
+
+def _record(**fields) -> dict:
+    base = {"student_id": "s1", "name": "", "file": "s1.ipynb", "profile": "quick", "grader": "g", "exercise": "ex",
+            "score": 1.5, "max_points": 4, "percent": 37.5, "needs_review": ["q6"], "problem": None, "messages": [],
+            "cells": [], "figures": [], "answers": {"q6": "Digits share strokes."},
+            "questions": [{"id": "q6", "title": "Why?", "points": 2, "earned": 0.5, "needs_review": True,
+                           "error": None, "figures": [],
+                           "checks": [{"message": "the answer makes the rubric's points", "points": 0.5,
+                                       "passed": True, "hint": "", "detail": "found: shapes; missing: writers"}]},
+                          {"id": "q1", "title": "Fit", "points": 2, "earned": 1, "needs_review": False,
+                           "error": None, "figures": [],
+                           "checks": [{"message": "runs", "points": 1, "passed": True, "hint": "", "detail": ""},
+                                      {"message": "accurate", "points": 1, "passed": False, "hint": "train longer",
+                                       "detail": ""}]}]}
+    return base | fields
+
+
+def test_feedback_shows_the_answer_labels_costs_and_partial_credit_in_amber(tmp_path):
+    """Does the feedback show the student's own answer, rubric labels (not ids), what each failed check cost,
+    and partial credit in amber rather than green?"""
+    from dlgrade.grade.write_feedback import feedback_html
+
+    labels = {"q6": {"shapes": "the digits share strokes", "writers": "people write digits differently"}}
+    page = feedback_html(_record(), title="T", out=tmp_path, labels=labels)
+    q6 = page.split("q6: Why?")[1].split("q1: Fit")[0]
+    assert "Your answer" in q6 and "Digits share strokes." in q6
+    assert "the digits share strokes" in q6 and "people write digits differently" in q6 and "writers" not in q6
+    assert 'class="partial">0.5 / 2 points' in q6 and 'class="partial">partly' in q6 and 'class="pass"' not in q6
+    q1 = page.split("q1: Fit")[1]
+    assert 'class="partial">1 / 2 points' in q1 and "&minus;1" in q1 and "hint: train longer" in q1
+
+
+def test_a_figure_a_test_drew_is_kept_and_shown_under_its_question(tmp_path):
+    """Is a PNG a hidden test attached with `t.figure` stored with the results and shown, with its caption,
+    under its question in the feedback (anything that is not a PNG is dropped)?"""
+    from dlgrade.grade.collect_figures import collect_figures
+    from dlgrade.grade.job import Job, SubmissionFile
+    from dlgrade.grade.write_feedback import feedback_html
+    from dlgrade.harness.draw_figure import heatmap_png
+    from dlgrade.harness.questions import QuestionResult
+
+    png = heatmap_png([[3, 1], [0, 4]], xticks=["a", "b"], yticks=["a", "b"], xlabel="Predicted", ylabel="True")
+    assert png.startswith(b"\x89PNG")
+    job = Job(SubmissionFile(tmp_path / "s1.ipynb", "s1.ipynb", "s1", "file name", "0" * 64, result_name="s1"))
+    job.results = [QuestionResult("q6", "Why?", 2, 0.5, (), figures=(("your heatmap", png), ("evil", b"<svg>")))]
+    collect_figures(job, type("G", (), {"out": tmp_path})(), None)
+    assert job.question_figures == {"q6": [{"caption": "your heatmap", "path": "figures/s1/q6-1.png"}]}
+    record = _record()
+    record["questions"][0]["figures"] = job.question_figures["q6"]
+    page = feedback_html(record, title="T", out=tmp_path)
+    q6 = page.split("q6: Why?")[1].split("q1: Fit")[0]
+    assert q6.count("data:image/png;base64,") == 1 and "<figcaption>your heatmap</figcaption>" in q6
+
+
+@pytest.mark.slow
+def test_confusion_reference_feedback_shows_its_heatmap(tmp_path):
+    """Does grading the confusion reference solution put its plot_confusion_matrix heatmap on its feedback page?"""
+    from pathlib import Path
+
+    from fake_worker import FakeWorker
+
+    from dlgrade.grade import main
+
+    root = Path(__file__).resolve().parents[2]
+    summary = main([root / "solutions" / "confusion" / "confusion.ipynb"], exercise="confusion", course=root,
+                   out=tmp_path, progress=False, workers=1, worker_factory=FakeWorker)
+    page = next((summary.out / "feedback").glob("*.html")).read_text()
+    q5 = page.split("q5: ")[1].split("<h3>")[0]
+    assert "data:image/png;base64," in q5 and "redrawn from what it shows" in q5

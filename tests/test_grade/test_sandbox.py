@@ -1,35 +1,54 @@
 """Isolation of the grading sandbox: what a submission's process can see and do, what limits it
-runs under, and how the grader degrades when bubblewrap is missing."""
+runs under, and that the grader refuses to grade unsandboxed unless told to by name."""
 from __future__ import annotations
 
-import logging
+import json
 import os
 import shutil
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from builders import TINY_COURSE, copy_course, grader, set_profile, template_of, write_submission
+from sandbox_required import in_ci, require_sandbox, sandbox_required  # noqa: F401 - a fixture
+
 from dlgrade.grade import bwrap
-from dlgrade.grade.sandbox import Limits, SandboxError, Worker, sandbox_problem
+from dlgrade.grade.sandbox import Limits, SandboxError, Worker
 from dlgrade.harness.errors import StudentError
 
 SECRET = "SECRET-c41d"
+REPO = Path(__file__).resolve().parents[2]
+TINY_SAMPLES = TINY_COURSE / "autograder" / "tiny" / "samples"
 LIMITS = Limits(cpu_seconds=60, memory_bytes=512 << 20, processes=128, open_files=512,
                 file_size_bytes=8 << 20, output_bytes=64 << 10)
-NO_SANDBOX = sandbox_problem()
-needs_bwrap = pytest.mark.skipif(bool(NO_SANDBOX), reason=f"bubblewrap sandbox unavailable: {NO_SANDBOX}")
+needs_bwrap = pytest.mark.usefixtures("sandbox_required")
 
 INSPECT = '''import os, resource, socket
+
+def ls(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError as exc:
+        return exc.strerror
+
+def cat(path):
+    try:
+        return open(path).read()
+    except OSError as exc:
+        return exc.strerror
 
 def inspect(course, hidden_dir, hidden_file):
     info = {"uid": os.getuid(), "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
             "interfaces": [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]],
-            "course": sorted(os.listdir(course)), "hidden_dir": sorted(os.listdir(hidden_dir)),
-            "hidden_file": open(hidden_file).read(), "tmp": sorted(os.listdir("/tmp")), "cwd": os.getcwd(),
+            "course": ls(course), "hidden_dir": ls(hidden_dir), "neighbours": ls(os.path.dirname(course)),
+            "above": ls(os.path.dirname(os.path.dirname(course))),
+            "hidden_file": cat(hidden_file), "tmp": ls("/tmp"), "cwd": os.getcwd(), "root_dir": ls("/"),
             "env": dict(os.environ),
             "rlimits": {n: list(resource.getrlimit(getattr(resource, "RLIMIT_" + n)))
                         for n in ("CPU", "FSIZE", "NOFILE", "NPROC", "CORE", "AS")}}
@@ -68,8 +87,7 @@ def course():
 @pytest.fixture(scope="module")
 def boxed(course):
     """A Worker in the bubblewrap sandbox."""
-    if NO_SANDBOX:
-        pytest.skip(f"bubblewrap sandbox unavailable: {NO_SANDBOX}")
+    require_sandbox()
     os.environ["DLGRADE_TEST_SECRET"] = SECRET
     try:
         worker = Worker(course_root=course / "course", limits=LIMITS, sandbox="bwrap",
@@ -103,6 +121,25 @@ def test_limits_are_validated():
     assert plan["CPU"] == [600, 602] and plan["AS_EXTRA"] == [4 << 30, 4 << 30] and "NPROC_EXTRA" in plan
 
 
+def test_profile_limits_and_threads(tmp_path):
+    """Do an exercise.yaml profile's threads and limits reach the Worker's options, and are bad values
+    refused with a message naming the file and the field?"""
+    from dlgrade.errors import SpecError
+    from dlgrade.grade.pipeline import prepare, profile_limits
+
+    course = copy_course(tmp_path / "course")
+    set_profile(course, "full", threads=4, memory_mb=8192, processes=512, cpu_seconds=3600)
+    grading = prepare("tiny", profile="full", out=tmp_path / "out", course=course)
+    assert grading.profile.threads == 4
+    assert profile_limits(grading) == Limits(memory_bytes=8 << 30, processes=512, cpu_seconds=3600)
+    assert prepare("tiny", profile="quick", out=tmp_path / "out", course=course).profile.threads == 1
+    for field, value in (("memory_mb", 10), ("processes", "many"), ("threads", 0), ("time_limit", -1)):
+        set_profile(course, "quick", **{field: value})
+        with pytest.raises(SpecError, match=rf"exercise.yaml: profiles.quick: field '{field}' should"):
+            prepare("tiny", profile="quick", out=tmp_path / "out", course=course)
+        set_profile(course, "quick", **{field: {"time_limit": 20, "threads": 1}.get(field, 1 << 10)})
+
+
 @needs_bwrap
 def test_isolation_describes_the_sandbox(boxed):
     """Does ``isolation`` say that bubblewrap and which limits are in force?"""
@@ -123,7 +160,10 @@ def test_sandboxed_process_sees_nothing_of_the_grader(boxed, course, notebook_fa
     assert info["inet"] == "Operation not permitted"
     assert info["root"] == "Read-only file system"
     assert info["course"] == ["assignments"]  # the public part only
-    assert info["hidden_dir"] == [] and info["hidden_file"] == ""
+    assert info["hidden_dir"] == info["hidden_file"] == "No such file or directory"
+    assert info["neighbours"] == ["course"]  # nothing else of the folder that holds the course
+    assert info["above"] == [course.name]  # nor anything next to it (other batches, other courses)
+    assert "mnt" not in info["root_dir"] and "srv" not in info["root_dir"]  # an allow-list, not all of /
     assert info["tmp"] == []
     assert SECRET not in str(info["env"]) and info["env"]["DLGRADE_GRADING"] == "1"
     assert info["env"]["MPLBACKEND"] == "Agg"
@@ -173,7 +213,7 @@ def test_overhead_per_submission(boxed, notebook_factory):
 def test_unsandboxed_fallback_grades_and_says_so(plain, notebook_factory):
     """Without the sandbox, is grading the same (requests, timeouts, restarts) and does ``isolation`` say
     that nothing isolates the notebook?"""
-    assert plain.isolation.startswith("none: turned off")
+    assert plain.isolation.startswith("none (UNSANDBOXED: --sandbox none was given")
     nb = notebook_factory("import numpy as np\ncalls = 0\ndef bump():\n    global calls\n    calls += 1\n"
                           "    return calls\ndef hang():\n    while True:\n        pass")
     with plain.open(nb, student_id="laptop", time_limit=10, request_timeout=2) as sub:
@@ -216,40 +256,63 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_auto_degrades_visibly_without_bubblewrap(monkeypatch, course, caplog):
-    """Where bubblewrap is missing, does ``sandbox="auto"`` grade unsandboxed with a warning, and
-    ``sandbox="bwrap"`` refuse with one clear error?"""
+def test_fails_closed_without_bubblewrap(monkeypatch, course):
+    """Where bubblewrap is missing, does every sandbox choice but "none" refuse with one line that
+    says why and what to do, instead of grading unsandboxed?"""
     real_which = shutil.which
     monkeypatch.setattr(bwrap.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
     bwrap.probe.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="dlgrade.grade.sandbox"), \
-                Worker(course_root=course / "course", limits=LIMITS) as worker:
-            assert worker.isolation.startswith("none: bubblewrap not found; grading unsandboxed")
-        assert any("without a sandbox" in r.getMessage() for r in caplog.records)
-        with pytest.raises(SandboxError, match="bubblewrap sandbox was requested but bubblewrap not found"):
-            Worker(course_root=course / "course", limits=LIMITS, sandbox="bwrap")
+        for choice in ("auto", "bwrap"):
+            with pytest.raises(SandboxError, match="sandbox cannot start: bubblewrap .bwrap. is not installed") as err:
+                Worker(course_root=course / "course", limits=LIMITS, sandbox=choice)
+            assert "apt-get install bubblewrap" in err.value.hint and "--sandbox none" in err.value.hint
+            assert "\n" not in str(err.value) + err.value.hint
     finally:
         bwrap.probe.cache_clear()
 
 
-def test_plan_hides_course_and_outputs(tmp_path):
-    """Is the course hidden with its public and Python parts bound back, a hidden file replaced by
-    an empty file, and a hidden path that does not exist reported?"""
-    course = tmp_path / "course"
-    for sub in ("autograder", "assignments", ".venv/lib"):
-        (course / sub).mkdir(parents=True)
+def test_remedy_names_the_kernel_setting():
+    """When user namespaces are refused, does the hint name the setting to change (and the unsafe way out)?"""
+    hint = bwrap.remedy("bubblewrap failed: bwrap: No permissions to creating new namespace")
+    assert "unprivileged_userns" in hint and "--sandbox none" in hint
+
+
+def test_pipeline_fails_closed(monkeypatch, tmp_path):
+    """Does ``dlgrade grade`` stop before grading anything when the sandbox cannot start?"""
+    course = copy_course(tmp_path / "course")
+    sub = write_submission(template_of(course), tmp_path / "subs" / "a.ipynb")
+    real_which = shutil.which
+    monkeypatch.setattr(bwrap.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
+    bwrap.probe.cache_clear()
+    try:
+        with pytest.raises(SandboxError, match="sandbox cannot start"):
+            grader(course, tmp_path / "out")([sub], worker_factory=None)
+    finally:
+        bwrap.probe.cache_clear()
+    assert not list((tmp_path / "out").rglob("*.json"))
+
+
+def test_plan_is_an_allow_list(tmp_path):
+    """Does the sandbox see the system, the visible paths (nested ones collapsed, links on the way
+    recreated) and nothing else, with hidden paths inside a visible folder masked?"""
+    venv, data = tmp_path / "tmp venv" / ".venv", tmp_path / "données"
+    for folder in (venv / "lib", data / "course" / "autograder", tmp_path / "box"):
+        folder.mkdir(parents=True)
+    (tmp_path / "venv-link").symlink_to(venv.parent)
     (tmp_path / "key").write_text("k")
-    m = bwrap.plan_mounts(course_root=course, hidden=[tmp_path / "key", tmp_path / "missing",
-                                                      course / "autograder"],
-                          needed=[course / ".venv"], box=tmp_path, empty=tmp_path / "empty", same_user=False,
-                          tmp_bytes=1 << 20)
-    args = " ".join(m.args)
-    assert f"--tmpfs {course} " in args and f"--remount-ro {course} " in args
-    assert f"--ro-bind {course}/.venv {course}/.venv" in args
-    assert f"--ro-bind {course}/assignments {course}/assignments" in args
-    assert f"--ro-bind {tmp_path}/empty {tmp_path}/key" in args
-    assert any("missing does not exist yet" in w for w in m.warnings)
+    m = bwrap.plan_mounts(visible=[tmp_path / "venv-link" / ".venv" / "lib", venv, data],
+                          hidden=[tmp_path / "key", data / "course", data / "course" / "autograder"],
+                          box=tmp_path / "box" / "box", empty=tmp_path / "empty", tmp_bytes=1 << 20)
+    args = m.args
+    assert "/" not in [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]  # not the whole machine
+    assert ["--ro-bind", "/usr", "/usr"] == args[args.index("/usr") - 1:args.index("/usr") + 2]
+    assert sorted(m.visible) == sorted([str(venv), str(data)])  # the link's target, collapsed into the venv
+    assert args.index(str(venv)) > args.index("/tmp")  # bound after the private /tmp: a venv under /tmp works
+    i = args.index(str(tmp_path / "venv-link"))
+    assert args[i - 2:i] == ["--symlink", str(venv.parent)]
+    assert m.hidden == [str(data / "course")]  # inside a visible folder, nested masks collapsed; the key is not
+    assert f"--tmpfs {data / 'course'}" in " ".join(args)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="staging is for a root grader dropping to another user")
@@ -303,8 +366,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/dev/nvidiactl").exists(), reason="no NVIDIA GPU on this machine")
 def test_gpu_job_sees_the_gpu(course, notebook_factory):
     """On a GPU machine, does a sandboxed submission see the GPU (devices bound, no RLIMIT_AS)?"""
-    if NO_SANDBOX:
-        pytest.skip(f"bubblewrap sandbox unavailable: {NO_SANDBOX}")
+    require_sandbox()
     with Worker(course_root=course / "course", limits=Limits(), sandbox="bwrap", device="cuda") as worker:
         assert "GPU devices bound" in worker.isolation
         nb = notebook_factory("import torch, resource\ndef gpu():\n"
@@ -312,3 +374,147 @@ def test_gpu_job_sees_the_gpu(course, notebook_factory):
                               " resource.getrlimit(resource.RLIMIT_AS)[0]]")
         with worker.open(nb, student_id="gpu", time_limit=60, request_timeout=60) as sub:
             assert sub.call("gpu") == [True, 2.0, -1]
+
+
+# -- any folder layout, sandboxed ---------------------------------------------------------------------------
+def _open_tmp() -> Path:
+    """A private folder under /tmp (mode 0700, as ``mktemp -d`` makes it)."""
+    return Path(tempfile.mkdtemp(prefix="dlgrade-layout-", dir="/tmp"))
+
+
+def _full_marks_sandboxed(summary) -> None:
+    results = [json.loads(p.read_text()) for p in (summary.out / "results").glob("*.json")]
+    assert len(results) == 1, results
+    assert results[0]["isolation"].startswith("bubblewrap ("), results[0]["isolation"]
+    assert summary.isolation.startswith("bubblewrap (")
+    assert results[0]["score"] == results[0]["max_points"], results[0]["questions"]
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_layout_private_tmp_links_spaces_nested():
+    """With the course under /tmp in a private 0700 folder, reached through a link, with spaces and
+    non-ASCII letters in its path, the submissions inside the course and the output inside the
+    submissions, does the reference sample get full marks in the sandbox?"""
+    base = _open_tmp()
+    try:
+        real = copy_course(base / "Kurs für DL 2026" / "course")
+        (base / "cours lié").symlink_to(real, target_is_directory=True)
+        course = base / "cours lié"
+        subs = course / "Abgaben ü"
+        subs.mkdir()
+        shutil.copy(TINY_SAMPLES / "good.ipynb", subs / "good.ipynb")
+        summary = grader(course, subs / "out")([subs], worker_factory=None)
+        _full_marks_sandboxed(summary)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_layout_single_notebook_in_the_current_folder(monkeypatch):
+    """Does ``dlgrade grade good.ipynb --out o`` run from the notebook's own folder, with the course and
+    output inside that folder, grade sandboxed with full marks?"""
+    base = _open_tmp()
+    try:
+        course = copy_course(base / "course")
+        shutil.copy(TINY_SAMPLES / "good.ipynb", base / "good.ipynb")
+        monkeypatch.chdir(base)
+        _full_marks_sandboxed(grader(Path("course"), Path("o"))([Path("good.ipynb")], worker_factory=None))
+        assert course.is_dir()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_clone_under_tmp_grades_an_attack_sandboxed():
+    """From a clone of the repository under /tmp, run by a virtual environment under /tmp (the sandbox's
+    private /tmp once hid it), is a submission that tries to read the hidden tests and lower a pass mark
+    graded sandboxed, with its honest full marks and the course unchanged?"""
+    git = shutil.which("git")
+    if git is None or not (REPO / ".git").exists():
+        if in_ci():
+            pytest.fail("git and a git checkout are needed for the clone test in CI", pytrace=False)
+        pytest.skip("git or the repository's .git is missing")
+    require_sandbox()
+    base = Path(tempfile.mkdtemp(prefix="dlgrade-clone-", dir="/tmp"))
+    try:
+        clone = base / "repo"
+        subprocess.run([git, "clone", "-q", "--depth", "1", f"file://{REPO}", str(clone)], check=True,
+                       capture_output=True, timeout=120)
+        python = _venv_under(clone / ".venv")
+        course = clone / "tests" / "test_grade" / "tiny_course"
+        spec = course / "autograder" / "tiny"
+        before = {p: p.read_bytes() for p in spec.rglob("*") if p.is_file()}
+        attack = ("import os\nfor target in @T@:\n    try:\n        open(target, 'a').write('value: 0\\n')\n"
+                  "    except OSError:\n        pass\ntry:\n    stolen = open(@S@).read()\nexcept OSError:\n"
+                  "    stolen = ''").replace("@T@", repr([str(p) for p in before])).replace(
+                      "@S@", repr(str(spec / "tests.py")))
+        sub = write_submission(template_of(course), base / "subs" / "mallory.ipynb", extra=[attack])
+        done = subprocess.run([python, "-m", "dlgrade", "grade", str(sub), "-e", "tiny", "--course", str(course),
+                               "--out", str(base / "out")], capture_output=True, text=True, timeout=600,
+                              cwd=base, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+        assert done.returncode == 0, done.stdout + done.stderr
+        result = json.loads(next((base / "out" / "tiny" / "results").glob("*.json")).read_text())
+        assert result["isolation"].startswith("bubblewrap ("), result["isolation"]
+        assert result["score"] == result["max_points"]
+        assert {p: p.read_bytes() for p in spec.rglob("*") if p.is_file()} == before
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _venv_under(folder: Path) -> str:
+    """A virtual environment at ``folder`` that imports what the running interpreter imports (dlgrade
+    included, from wherever it is installed)."""
+    subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(folder)],
+                   check=True, capture_output=True, timeout=120)
+    site = next(folder.glob("lib/python*/site-packages"))
+    own = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (site / "running.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in own))
+    return str(folder / "bin" / "python")
+
+
+# -- leftovers of a killed grader ----------------------------------------------------------------------------
+GRADER = '''import sys, time
+from pathlib import Path
+from dlgrade.grade.sandbox import Worker
+w = Worker(course_root=None, sandbox="bwrap")
+(w._box / "big.bin").write_bytes(b"x" * (8 << 20))  # a student's file, in RAM-backed /dev/shm
+print("ready", flush=True)
+time.sleep(600)
+'''
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_killed_grader_leaves_nothing_after_the_next_run():
+    """After a grader is killed with SIGKILL, does the next run remove its temporary folder, its
+    /dev/shm exchange folder and its cgroups, leaving the machine as it found it?"""
+    proc = subprocess.Popen([sys.executable, "-c", GRADER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        mine = _leftovers(proc.pid)
+        assert mine, "the grader made no folder named with its pid"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert _leftovers(proc.pid) == mine  # nothing removes them by itself
+    Worker(course_root=None, sandbox="bwrap").close()  # the next run
+    assert _leftovers(proc.pid) == []
+
+
+def _leftovers(pid: int) -> list[str]:
+    found = [str(p) for folder in (Path(tempfile.gettempdir()), Path("/dev/shm"))
+             for p in folder.glob(f"dlgrade-*-{pid}-*")]
+    found += [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/**/dlgrade-{pid}-*")] if os.geteuid() == 0 else []
+    return sorted(found)
+
+
+def test_unsandboxed_batch_says_so(plain, tmp_path):
+    """With ``--sandbox none``, do the isolation string (kept in every result) and the batch summary
+    printed at the end say UNSANDBOXED in plain words?"""
+    from dlgrade.grade.pipeline import BatchSummary
+
+    assert "UNSANDBOXED" in plain.isolation and "grader's own rights" in plain.isolation
+    summary = BatchSummary("tiny", "quick", tmp_path, 1, 1, 1, 0, isolation=plain.isolation)
+    assert "UNSANDBOXED: the notebooks ran with your own rights" in summary.describe()

@@ -37,3 +37,44 @@ def test_pre_trained_model_is_refused_and_a_fresh_one_passes(sub):
     with pytest.raises(StudentError, match="before any training"):
         require_untrained(sub, sub.call_with("build_cheat", seed=0), X, y, what="build_cheat()")
     require_untrained(sub, sub.call_with("build_honest", seed=0), X, y, what="build_honest()")
+
+
+def test_grader_network_trains_and_scores_in_this_process():
+    """Does a network described by the student's side train here (the grader's data, the recipe) and come
+    back untouched by the student's process, whose own copy stays untrained?"""
+    from types import SimpleNamespace
+
+    import torch
+
+    from dlgrade.harness.models import grader_network, network_logits, train_network
+    from dlgrade.harness.submission import LocalSubmission
+
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 4, np.float32)
+    y = np.array([0, 1, 1, 0] * 4)
+    built = []
+    ns = {"build": lambda: built.append(torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(),
+                                                          torch.nn.Linear(8, 2))) or built[-1]}
+    ctx = SimpleNamespace(data=lambda name: (torch.as_tensor(X), torch.as_tensor(y)), device="cpu",
+                          recipe=lambda name: {"optimizer": "adam", "lr": 0.1, "batch_size": 16, "epochs": 100,
+                                               "full_batch": True})
+    net = grader_network(LocalSubmission(ns), "build", sample=X[:4], seed=0)
+    summary = train_network(net, ctx, "xor", "xor", seed=0)
+    assert summary["stopped"] == "completed" and ctx.train_seconds > 0
+    assert (network_logits(net, ctx, X).argmax(1) == y).all()
+    assert not any(torch.equal(a, b) for a, b in zip(built[0].parameters(), net.module.parameters()))
+
+
+def test_training_failures_are_the_students():
+    """Is a network that cannot train on the grader's data (wrong input size) a StudentError, not a grader bug?"""
+    from types import SimpleNamespace
+
+    import torch
+
+    from dlgrade.harness.models import train_network
+    from dlgrade.harness.netdesc import describe, rebuild
+
+    net = rebuild(describe(torch.nn.Sequential(torch.nn.Linear(3, 2)), torch.zeros(1, 3)))
+    ctx = SimpleNamespace(data=lambda name: (torch.zeros(4, 2), torch.zeros(4, dtype=torch.long)), device="cpu",
+                          recipe=lambda name: {"optimizer": "sgd", "lr": 0.1, "batch_size": 4, "epochs": 1})
+    with pytest.raises(StudentError, match="could not train"):
+        train_network(net, ctx, "xor", "xor", seed=0)

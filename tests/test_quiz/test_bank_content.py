@@ -38,13 +38,17 @@ def test_every_question_is_answerable_from_its_own_key(quiz, question):
 
 
 def test_interview_quiz_has_the_four_deep_dives_with_follow_ups():
-    """Are the four interview deep-dives present, each with at least one follow-up?"""
+    """Are the four deep-dives asked as the lesson asks them, with what goes beyond it in optional follow-ups?"""
     quiz = next(q for q in QUIZZES if q.id == "interview")
     dives = [q for q in quiz.questions if q.type == "interview"]
     assert len(dives) == 4 and all(q.follow_ups for q in dives)
     text = " ".join(q.prompt.lower() for q in dives)
-    for needle in ("feature engineering", "gradient boosting", "layer normalisation", "99%"):
+    for needle in ("feature engineering", "gradient boosting", "normalise the inputs", "99%"):
         assert needle in text
+    for beyond in ("layer normalisation", "shift"):     # not asked by the lesson's deep-dives
+        assert beyond not in text
+        follow = [f for q in dives for f in q.follow_ups if beyond in f.prompt.lower()]
+        assert follow and all("optional" in f.prompt.lower() for f in follow)
 
 
 def test_lesson_numbers_are_keys_not_typed_results():

@@ -29,7 +29,7 @@ def test_take_reads_answers_from_stdin_and_saves(tmp_path):
                                  "--save", str(save)], input="535818\n" * 30)
     assert result.exit_code == 0, result.output
     assert "Correct" in result.output and "points" in result.output
-    assert json.loads(save.read_text())[0]["answers"]["mlp-params-lesson"] == "535818"
+    assert json.loads(save.read_text())["responses"][0]["answers"]["mlp-params-lesson"] == "535818"
     out = tmp_path / "graded"
     result = runner.invoke(app, ["quiz", "grade", "numbers", str(save), "--bank", str(BANK), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 
@@ -108,6 +109,9 @@ def test_qti_zip_has_manifest_and_assessment_that_parse(quiz):
     items = [el for el in assessment.iter() if el.tag.endswith("item")]
     titles = {el.get("title") for el in items}
     for question in quiz.all_questions():
+        if question.optional:                 # not counted, so not in a graded Canvas quiz
+            assert question.id not in titles
+            continue
         assert question.id in titles or f"{question.id}-v1" in titles
     assert render(quiz, "qti") == data    # fixed timestamps: byte-identical
 
@@ -143,3 +147,119 @@ def test_export_writes_default_path_atomically_and_rejects_bad_options(tmp_path,
     with pytest.raises(DlgradeError, match="--student"):
         export(quiz, format="gift", student=True)
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def _sheet_key_letters(sheet: str, quiz) -> list[str]:
+    """The letter of each single-choice question's correct option in a Markdown sheet, read from the text."""
+    right = {q.id: next(c.text for c in q.choices if c.correct) for q in quiz.all_questions() if q.type == "single"}
+    letters, current = [], None
+    for line in sheet.splitlines():
+        m = re.match(r"### [\d.]+\. `([^`]+)`", line)
+        if m:
+            current = m.group(1)
+            continue
+        m = re.match(r"- (?:\[ \] |\*\*\[x\]\*\* )?([A-Z])\) (.*)", line)
+        if m and current in right and m.group(2) == right[current]:
+            letters.append(m.group(1))
+    return letters
+
+
+def test_student_handout_spreads_the_keys_over_the_letters(tmp_path):
+    """In `quiz export concepts --format markdown --student`, is the key no longer always at A?"""
+    from collections import Counter
+
+    from typer.testing import CliRunner
+
+    import dlgrade.cli.quiz  # noqa: F401  (registers `dlgrade quiz`)
+    from dlgrade.cli import app
+
+    out = tmp_path / "sheet.md"
+    result = CliRunner().invoke(app, ["quiz", "export", "concepts", "--format", "markdown", "--student",
+                                      "-o", str(out), "--bank", str(BANK)])
+    assert result.exit_code == 0, result.output
+    quiz = load_quiz(BANK / "concepts.yaml")
+    letters = _sheet_key_letters(out.read_text(), quiz)
+    counts = Counter(letters)
+    print(f"\nkeys per letter in the concepts handout ({len(letters)} single-choice questions): "
+          + ", ".join(f"{k}: {counts[k]}" for k in sorted(counts)))
+    n_single = sum(q.type == "single" for q in quiz.all_questions())
+    assert len(letters) == n_single >= 10
+    assert max(counts.values()) <= -(-n_single // 4) + 1 and len(counts) >= 4
+    key = render(quiz, "markdown").decode()          # the instructor's key has the same order as the sheet
+    assert _sheet_key_letters(key, quiz) == letters
+
+
+@pytest.mark.parametrize("quiz", QUIZZES, ids=IDS)
+def test_lms_exports_do_not_put_every_key_at_a(quiz):
+    """Do GIFT, Moodle XML and QTI write the single-choice keys at several letters (and set shuffle flags)?"""
+    singles = [q for q in quiz.all_questions() if q.type == "single" and q.shuffle]
+    if len(singles) < 4:
+        pytest.skip("too few single-choice questions to count")
+    parsed = read_gift(render(quiz, "gift").decode())
+    positions = [next(i for i, a in enumerate(q["answers"]) if a[1] == 1.0) for q in parsed if q["qtype"] ==
+                 "multichoice" and q["single"]]
+    assert len(set(positions)) >= 3
+    root = ET.fromstring(render(quiz, "moodle-xml"))
+    assert {el.text for el in root.iter("shuffleanswers")} == {"true"}
+    from dlgrade.quiz.exporters.qti import to_text2qti
+    assert "Shuffle answers: true" in to_text2qti(quiz)
+    first_letters = re.findall(r"^\*([a-z])\)", to_text2qti(quiz), flags=re.M)
+    assert len(set(first_letters)) >= 3
+
+
+@pytest.mark.parametrize("quiz", QUIZZES, ids=IDS)
+def test_qti_points_possible_is_what_a_student_can_earn(quiz):
+    """Does assessment_meta.xml's points_possible equal the total of one student's quiz (not every pooled item)?"""
+    from dlgrade.quiz.variant import make_paper
+
+    with zipfile.ZipFile(io.BytesIO(render(quiz, "qti"))) as zf:
+        meta = next(zf.read(n).decode() for n in zf.namelist() if n.endswith("assessment_meta.xml"))
+    values = {float(v) for v in re.findall(r"<points_possible>([^<]*)</points_possible>", meta)}
+    assert values == {make_paper(quiz, "anyone").max_points} == {make_paper(quiz, "someone-else").max_points}
+
+
+@pytest.mark.parametrize("quiz", QUIZZES, ids=IDS)
+def test_gift_carries_points_per_question_and_the_quiz_total(quiz):
+    """Does each GIFT question carry its points (a comment Moodle users set slot marks from) and the file the total?"""
+    from dlgrade.quiz.variant import make_paper
+
+    text = render(quiz, "gift").decode()
+    total = make_paper(quiz, "anyone").max_points
+    assert f"a student's quiz is worth {total:g} points" in text
+    points = re.findall(r"^// points: ([\d.]+)[^|\n]* \|.*\n::([^:]+)::", text, flags=re.M)
+    by_id = {q.id: 0 if q.optional else q.points for q in quiz.all_questions()}
+    assert len(points) == len(read_gift(text))
+    for value, name in points:
+        assert float(value) == by_id[re.sub(r"-v\d+$", "", name)]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_answer_keys_show_rubric_wildcards_literally(fmt):
+    """Do rubric phrases like `exist*; ... learnab*` stay literal instead of turning into italics?"""
+    import markdown as md
+
+    quiz = load_quiz(BANK / "interview.yaml")
+    text = render(quiz, fmt).decode()
+    page = text if fmt == "html" else md.markdown(text, extensions=["tables"])
+    cells = re.findall(r"<td>(.*?)</td>", page)
+    assert cells and not any("<em>" in c or "<strong>" in c for c in cells)
+    assert any("memori*" in c for c in cells) and any("|" in c for c in cells)
+
+
+def test_student_id_handout_is_that_students_take_order(tmp_path):
+    """Does `--student-id` give the sheet (and key) in exactly the order `quiz take` shows that student?"""
+    from dlgrade.quiz import open_quiz
+
+    quiz = load_quiz(BANK / "concepts.yaml")
+    session = open_quiz(quiz, "s-42")
+    sheet = render(quiz, "markdown", student=True, student_id="s-42").decode()
+    for inst in session.paper.instances:
+        if inst.choices:
+            block = sheet.split(f"`{inst.id}`")[1].split("###")[0]
+            shown = re.findall(r"^- ([A-Z])\) (.*)$", block, flags=re.M)
+            assert shown == [(chr(65 + i), c.text) for i, c in enumerate(inst.choices)]
+    assert sheet.count("### ") == len(session.paper.instances)
+    key = render(quiz, "markdown", student_id="s-42").decode()
+    assert _sheet_key_letters(key, quiz) == _sheet_key_letters(sheet, quiz)
+    with pytest.raises(DlgradeError, match="--student-id"):
+        render(quiz, "gift", student_id="s-42")

@@ -31,6 +31,9 @@ def test_tiny_quiz_loads_with_follow_ups_after_their_parent(tiny_quiz):
     (interview(model_answer=None), "model_answer"),
     (interview(rubric={"key_points": [{"id": "k", "phrases": ["two pets"]}]}), "echo rule"),
     (dict(single(), type="essay"), "type"),
+    (single(optional=True), "optional"),
+    (interview(follow_ups=[dict(interview("q-open.f"), optional="yes")]), "optional"),
+    (interview(rubric={"claims": "yes", "key_points": [{"id": "k", "phrases": ["purr"]}]}), "claims"),
 ])
 def test_invalid_questions_name_file_question_and_field(tmp_path, question, field):
     """Does each mistake raise SpecError with the file, the question id and the field?"""

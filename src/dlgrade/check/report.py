@@ -21,16 +21,23 @@ class CheckReport:
         return all(_ok(r) for r in self.results)
 
     def lines(self) -> list[str]:
+        """One line per question, then what was checked: ``ok:`` what held, ``not yet:`` what did not.
+
+        A check's message says what is expected; the prefix says whether the notebook does it, so a
+        failed check never reads as a statement of fact.
+        """
         out = []
         for r in self.results:
             out.append(f"{'PASS' if _ok(r) else 'FAIL'}  {r.id}: {r.title}")
             for c in r.checks:
-                if not c.passed:
-                    out.append(f"      - {c.message}" + (f" [{c.detail}]" if c.detail else ""))
-                    if c.hint:
-                        out.append(f"        hint: {c.hint}")
+                if c.passed:
+                    out.append(f"      ok: {c.message}")
+                    continue
+                out.append(f"      not yet: {c.message}" + (f" [{c.detail}]" if c.detail else ""))
+                if c.hint:
+                    out.append(f"        hint: {c.hint}")
             if r.error:
-                out.append(f"      - {r.error['message']}")
+                out.append(f"      stopped: {r.error['message']}")
         return out
 
     def __str__(self) -> str:
@@ -46,10 +53,10 @@ class CheckReport:
         rows = []
         for r in self.results:
             ok = _ok(r)
-            items = [f"<li>{html.escape(c.message)}"
-                     + (f" <small>({html.escape(c.detail)})</small>" if c.detail else "")
-                     + (f"<br><i>hint: {html.escape(c.hint)}</i>" if c.hint else "") + "</li>"
-                     for c in r.checks if not c.passed]
+            items = [f"<li>{'ok' if c.passed else '<b>not yet</b>'}: {html.escape(c.message)}"
+                     + (f" <small>({html.escape(c.detail)})</small>" if c.detail and not c.passed else "")
+                     + (f"<br><i>hint: {html.escape(c.hint)}</i>" if c.hint and not c.passed else "") + "</li>"
+                     for c in r.checks]
             if r.error:
                 items.append(f"<li>{html.escape(r.error['message'])}</li>")
             colour = "#1a7f37" if ok else "#cf222e"

@@ -28,7 +28,7 @@ def run_public_checks(path: Path, *, questions=None, exercise=None, time_limit: 
     nb = read_notebook(path)
     ex = exercise_of(nb, path, exercise)
     wanted = public_questions(ex, questions)
-    worker = _sandbox_worker()
+    worker = _sandbox_worker(Path(path).resolve().parent)
     if worker is not None:
         with worker:
             with worker.open(nb, student_id="self-check", time_limit=time_limit, request_timeout=120.0) as sub:
@@ -52,12 +52,12 @@ def _cell_notes(cells) -> list[str]:
     return [f"cell {c.index + 1}: {c.message}" for c in cells if c.status == "error"]
 
 
-def _sandbox_worker():
+def _sandbox_worker(folder: Path):
     """A sandboxed worker when bubblewrap is usable here, else None."""
     try:
-        from dlgrade.grade.sandbox import Worker, sandbox_available
+        from dlgrade.sandbox import Worker, sandbox_available
     except ImportError:
         return None
     if not sandbox_available():
         return None
-    return Worker(course_root=None, sandbox="bwrap")
+    return Worker(course_root=None, sandbox="bwrap", visible_paths=[folder])  # the student's files, read-only

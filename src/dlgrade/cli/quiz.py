@@ -20,7 +20,7 @@ def _matcher(name: str):
     if name == "keyword":
         return None
     if name == "semantic":
-        from dlgrade.quiz.semantic import load_matcher
+        from dlgrade.rubric.semantic import load_matcher
         return load_matcher()
     from dlgrade.errors import DlgradeError
     raise DlgradeError(f"unknown matcher {name!r}: use keyword or semantic")
@@ -71,13 +71,16 @@ def grade_cmd(quiz: str = typer.Argument(..., help="Quiz id or YAML file."),
 def export_cmd(quiz: str = typer.Argument(..., help="Quiz id or YAML file."),
                format: str = typer.Option(..., "--format", "-f", help="gift, moodle-xml, qti, markdown or html."),
                student: bool = typer.Option(False, "--student", help="Markdown/HTML without answers, for students."),
+               student_id: Optional[str] = typer.Option(None, "--student-id",
+                                                        help="Markdown/HTML of this student's variant (their choice order)."),
                out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file."),
                variants: int = typer.Option(3, "--variants", help="Fixed variants per parameterised question."),
                bank: Optional[Path] = _BANK) -> None:
     """Export a quiz for Moodle (GIFT, XML), Canvas (QTI zip) or as a Markdown/HTML document."""
     from dlgrade.quiz import export
 
-    typer.echo(str(export(quiz, format=format, student=student, out=out, bank=bank, n_variants=variants)))
+    typer.echo(str(export(quiz, format=format, student=student, out=out, bank=bank, n_variants=variants,
+                          student_id=student_id)))
 
 
 @quiz_app.command("evaluate")

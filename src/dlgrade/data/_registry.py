@@ -31,7 +31,11 @@ def _check(name: str) -> None:
 
 
 def load(name: str, **options) -> Dataset:
-    """Load the dataset called ``name`` (a key of :data:`DATASETS`) with its loader's ``options``."""
+    """Load the dataset called ``name`` (a key of :data:`DATASETS`) with its loader's ``options``.
+
+    Every loader takes ``student`` (default True: train and validation, no test
+    split); only the grader's process passes ``student=False``.
+    """
     _check(name)
     accepted = inspect.signature(DATASETS[name]).parameters
     unknown = sorted(set(options) - set(accepted))

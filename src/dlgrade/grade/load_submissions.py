@@ -12,7 +12,14 @@ skipped) or zips as downloaded from an LMS (see :mod:`.unpack_zip`).
 3. else the file name without ``.ipynb``.
 
 The file name wins over the metadata because the LMS wrote it while the
-student can edit the metadata.
+student can edit the metadata. An LMS name is read from the file's own name,
+whatever folder of a zip it was in. When the file name and the metadata name
+different students, or ids look alike (``bоb`` with a Cyrillic ``о`` and
+``bob``), the submission carries a note for the instructor (:mod:`.check_ids`).
+
+**Links** (symbolic links to notebooks or folders) are never followed: each is
+left out with a message naming it. File names that are not UTF-8 are shown
+with their odd bytes read as Latin-1; the file is graded.
 
 **Duplicates**: two files with the same student id are never merged. Each file
 is graded on its own and reported (gradebook status ``duplicate`` with a blank
@@ -23,23 +30,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dlgrade.errors import DlgradeError, SubmissionError
+from dlgrade.grade.check_ids import check_ids, conflict_note
 from dlgrade.grade.job import Grading, Job, SubmissionFile
 from dlgrade.grade.keys import file_sha256
 from dlgrade.grade.unpack_zip import unpack_zip
 from dlgrade.harness.notebook import read_notebook
+from dlgrade.harness.strip_outputs import notebook_bytes
+from dlgrade.names import readable
 
 LMS_PATTERNS = (
-    ("canvas", re.compile(r"^(?P<name>[^_]+)_(?:late_)?(?P<id>\d+)_\d+_(?P<file>.+)$", re.I)),
+    ("canvas", re.compile(r"^(?P<name>[^_]+)_(?P<late>late_)?(?P<id>\d+)_\d+_(?P<file>.+)$", re.I)),
     ("moodle", re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_file_(?P<file>.+)$")),
 )
 """(LMS, regex on the file name) tried in order; groups ``id``, ``name``, ``file``."""
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+LINK_REFUSED = "a symbolic link; links are never followed (copy the file itself if it is a submission)"
 
 
 @dataclass(frozen=True)
@@ -55,32 +68,54 @@ class Found:
 
 
 def find_submissions(paths, *, inputs_dir: Path) -> Found:
-    """Collect the notebooks under ``paths``; zips are unpacked into ``inputs_dir``."""
-    raw: list[tuple[Path, str]] = []
+    """Collect the notebooks under ``paths``; zips are unpacked into ``inputs_dir``.
+
+    A bad input (a link, a zip that cannot be read, a zip bomb) is left out with the
+    reason in ``ignored``; the rest is graded. Only a path that does not exist, or
+    inputs without a single notebook, stop here.
+    """
+    raw: list[tuple[Path, str, str]] = []  # (file, origin, the name its student is read from)
     ignored: list[str] = []
     for given in map(Path, paths):
+        shown = readable(str(given))
+        if given.is_symlink() and not given.is_dir():
+            ignored.append(f"{shown}: {LINK_REFUSED}")
+            continue
         if not given.exists():
-            raise DlgradeError(f"{given}: no such file or folder")
+            raise DlgradeError(f"{shown}: no such file or folder")
         if given.is_dir():
-            raw += [(p, p.relative_to(given).as_posix()) for p in sorted(given.rglob("*.ipynb"))
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(given).parts)]
+            files, skipped = _walk(given, skip=inputs_dir)
+            raw += [(p, readable(p.relative_to(given).as_posix()), p.name) for p in files]
+            ignored += skipped
+        elif not given.is_file():
+            ignored.append(f"{shown}: not a regular file")
         elif given.suffix.lower() == ".zip":
-            sha = file_sha256(given)[:8]
-            unpacked = unpack_zip(given, inputs_dir / f"{_safe(given.stem)}-{sha}")
-            raw += [(p, f"{given.name}:{member}") for p, member in unpacked.files]
-            ignored += [f"{given.name}:{why}" for why in unpacked.ignored]
+            zip_name = readable(given.name)
+            try:
+                sha = file_sha256(given)[:8]
+                unpacked = unpack_zip(given, inputs_dir / f"{_safe(given.stem)}-{sha}")
+            except SubmissionError as exc:
+                ignored.append(str(exc).replace(str(given), zip_name))
+                continue
+            except OSError as exc:
+                ignored.append(f"{zip_name}: cannot be read ({exc.strerror})")
+                continue
+            raw += [(p, f"{zip_name}:{member}", _lms_name(member)) for p, member in unpacked.files]
+            ignored += [f"{zip_name}:{why}" for why in unpacked.ignored]
         else:
-            raw.append((given, given.name))
+            raw.append((given, readable(given.name), given.name))
     seen: set[Path] = set()
     files = []
-    for path, origin in raw:
+    for path, origin, name in raw:
         key = path.resolve()
         if key not in seen:
             seen.add(key)
-            files.append(identify(path, origin))
+            files.append(identify(path, origin, name=name))
     if not files:
-        raise DlgradeError(f"no notebooks found in {', '.join(map(str, paths))}",
+        why = f" ({len(ignored)} input(s) left out: {'; '.join(ignored[:3])})" if ignored else ""
+        raise DlgradeError(f"no notebooks found in {', '.join(readable(str(p)) for p in paths)}{why}"[:1000],
                            hint="pass .ipynb files, folders of them, or an LMS zip")
+    files = check_ids(files)
     by_id: dict[str, list[SubmissionFile]] = defaultdict(list)
     for f in files:
         by_id[f.student_id].append(f)
@@ -94,26 +129,102 @@ def find_submissions(paths, *, inputs_dir: Path) -> Found:
     return Found(tuple(named), dups, tuple(ignored))
 
 
-def identify(path: Path, origin: str) -> SubmissionFile:
-    """Whose notebook ``path`` is, by the rule in the module docstring."""
-    sha = file_sha256(path)
-    for lms, pattern in LMS_PATTERNS:
-        m = pattern.match(path.name)
-        if m:
-            return SubmissionFile(path, origin, m["id"], lms, sha, name=m["name"])
-    sid = _metadata_id(path)
-    if sid:
-        return SubmissionFile(path, origin, sid, "metadata", sha)
-    return SubmissionFile(path, origin, path.name.removesuffix(".ipynb"), "file name", sha)
+def _walk(folder: Path, *, skip: Path) -> tuple[list[Path], list[str]]:
+    """The notebooks under ``folder`` (hidden files and folders, and ``skip``: where zips are unpacked, skipped),
+    and what was left out and why.
+
+    Links are never followed: a notebook or a folder that is a symbolic link is
+    refused by name (an archive unpacked by ``unzip`` or ``tar`` keeps the links
+    a student put in it, e.g. to the solution notebook).
+    """
+    files, ignored = [], []
+    skip = skip.resolve()
+
+    def unreadable(exc: OSError) -> None:
+        ignored.append(f"{readable(str(exc.filename))}: cannot be read ({exc.strerror})")
+
+    for root, dirs, names in os.walk(folder, onerror=unreadable, followlinks=False):
+        here = Path(root)
+        kept = []
+        for d in sorted(dirs):
+            if d.startswith("."):
+                continue
+            if (here / d).is_symlink():
+                ignored.append(f"{readable((here / d).relative_to(folder).as_posix())}: a link to a folder; "
+                               f"{LINK_REFUSED}")
+            elif (here / d).resolve() != skip:
+                kept.append(d)
+        dirs[:] = kept
+        for name in sorted(names):
+            if name.lower().endswith(".zip") and not name.startswith("."):
+                ignored.append(f"{readable((here / name).relative_to(folder).as_posix())}: a zip inside a folder is "
+                               f"not unpacked (pass the zip itself to grade its notebooks)")
+                continue
+            if name.startswith(".") or not name.lower().endswith(".ipynb"):
+                continue
+            path = here / name
+            shown = readable(path.relative_to(folder).as_posix())
+            try:
+                mode = path.lstat().st_mode
+            except OSError as exc:
+                ignored.append(f"{shown}: cannot be read ({exc.strerror})")
+                continue
+            if stat.S_ISLNK(mode):
+                ignored.append(f"{shown}: {LINK_REFUSED}")
+            elif not stat.S_ISREG(mode):
+                ignored.append(f"{shown}: not a regular file")
+            else:
+                files.append(path)
+    return sorted(files), ignored
+
+
+def _lms_name(member: str) -> str:
+    """The name an LMS gave a zip member: its own name (Canvas: ``name_<id>_<sub>_file.ipynb``, whatever folder
+    it is in), or its folder's and its own together (Moodle: ``Full Name_<id>_assignsubmission_file_/x.ipynb``)."""
+    parts = member.replace("\\", "/").rstrip("/").split("/")
+    if len(parts) > 1 and "_assignsubmission_" in parts[-2]:
+        return parts[-2] + parts[-1]
+    return parts[-1]
+
+
+def identify(path: Path, origin: str, *, name: str | None = None) -> SubmissionFile:
+    """Whose notebook ``path`` is, by the rule in the module docstring.
+
+    ``name`` is the file name the LMS wrote (a zip member's base name; default:
+    ``path.name``): LMS ids are parsed from it, whatever folder it was in.
+    """
+    try:
+        sha = file_sha256(path)
+    except OSError:  # the notebook step reports it as unreadable
+        sha = hashlib.sha256(b"").hexdigest()
+    meta = _metadata_id(path)
+    notes = []
+    shown = readable(name if name is not None else path.name)
+    if shown != (name if name is not None else path.name):
+        notes.append(f"the file name is not valid UTF-8; shown as {shown!r}")
+    for candidate in dict.fromkeys((shown, readable(path.name))):
+        for lms, pattern in LMS_PATTERNS:
+            m = pattern.match(candidate)
+            if m:
+                notes.append(conflict_note(m["id"], lms, meta, m["id"]))
+                return SubmissionFile(path, origin, m["id"], lms, sha, name=m["name"],
+                                      late=bool(m.groupdict().get("late")), notes=tuple(n for n in notes if n))
+    stem = readable(path.name.removesuffix(".ipynb"))
+    if meta:
+        notes.append(conflict_note(stem, "file name", meta, meta))
+        return SubmissionFile(path, origin, meta, "metadata", sha, notes=tuple(n for n in notes if n))
+    return SubmissionFile(path, origin, stem, "file name", sha, notes=tuple(notes))
 
 
 def _metadata_id(path: Path) -> str | None:
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(notebook_bytes(path))  # a large notebook without its outputs
         sid = data["metadata"]["dlgrade"]["student_id"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
-    return sid.strip()[:200] if isinstance(sid, (str, int)) and str(sid).strip() else None
+    if not isinstance(sid, (str, int)) or isinstance(sid, bool) or not str(sid).strip():
+        return None
+    return readable(str(sid).strip()[:200])
 
 
 def _safe(text: str) -> str:
@@ -124,7 +235,7 @@ def safe_stem(student_id: str) -> str:
     """A file-name-safe stem for ``student_id``; ids that needed changes get a short hash (no collisions)."""
     stem = _safe(student_id)
     if stem != student_id:
-        stem = f"{stem}-{hashlib.sha256(student_id.encode()).hexdigest()[:6]}"
+        stem = f"{stem}-{hashlib.sha256(student_id.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
     return stem
 
 
@@ -133,5 +244,5 @@ def load_notebook(job: Job, grading: Grading, worker) -> None:
     try:
         job.nb = read_notebook(job.item.path)
     except SubmissionError as exc:
-        text = str(exc).replace(str(job.item.path), job.item.path.name)
+        text = readable(str(exc).replace(str(job.item.path), job.item.origin))
         job.problem = {"kind": "unreadable", "message": text}

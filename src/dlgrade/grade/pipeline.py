@@ -27,11 +27,14 @@ from dlgrade.grade.collect_figures import collect_figures
 from dlgrade.grade.execute_notebook import execute_notebook
 from dlgrade.grade.job import Grading, Job, SubmissionFile
 from dlgrade.grade.journal import Journal, remove_temporary
+from dlgrade.atomic import write_atomic
 from dlgrade.grade.keys import grader_version, grading_secret
+from dlgrade.grade.late_policy import SUBMITTED_AT, check_times, load_policy
+from dlgrade.grade.limits import Limits
 from dlgrade.grade.load_submissions import Found, find_submissions, load_notebook
+from dlgrade.grade.run_cluster import run_batch_cluster
 from dlgrade.grade.run_tests import run_tests
-from dlgrade.grade.run_workers import (default_worker_factory, hidden_paths, plan_devices, progress_bar, run_batch,
-                                       usable_cores)
+from dlgrade.grade.run_workers import default_worker_factory, hidden_paths, plan_devices, progress_bar, run_batch
 from dlgrade.grade.sanitize_notebook import sanitize_notebook
 from dlgrade.grade.score import score_submission
 from dlgrade.grade.write_reports import Reports, write_reports
@@ -42,7 +45,10 @@ from dlgrade.harness.questions import QuestionResult, load_questions
 
 log = logging.getLogger(__name__)
 
-SANDBOXES = ("auto", "bwrap", "none")
+SANDBOXES = ("bwrap", "none", "auto")
+"""``bwrap``: the bubblewrap sandbox, required (grading stops, saying why, where it cannot start);
+``none``: no isolation at all (student code runs with the grader's rights; the results say so);
+``auto``: the same as ``bwrap`` (it never falls back to ``none``)."""
 STEPS = (load_notebook, sanitize_notebook, execute_notebook, run_tests, collect_figures, score_submission)
 """What happens to each submission, in order."""
 
@@ -70,6 +76,9 @@ class BatchSummary:
     """Student ids with at least one item an instructor should look at."""
     ignored: tuple[str, ...] = ()
     """Input files left out, with the reason."""
+    identity: tuple[str, ...] = ()
+    """Student ids to check: look-alikes of other ids, file names that are not UTF-8 or name another student
+    than the notebook's metadata (see :mod:`.check_ids`)."""
     mean_percent: float = 0.0
     isolation: str = ""
     seconds: float = 0.0
@@ -91,35 +100,56 @@ class BatchSummary:
             lines.append(f"  {len(self.needs_review)} student(s) with answers to review")
         if self.ignored:
             lines.append(f"  {len(self.ignored)} input file(s) ignored (see the summary)")
+        if self.identity:
+            lines.append(f"  {len(self.identity)} student id(s) to check (look-alike ids, file names that are not "
+                         f"UTF-8 or disagree with the metadata; see the summary): "
+                         + ", ".join(map(repr, self.identity[:5])))
         if self.isolation:
             lines.append(f"  isolation: {self.isolation}")
+        if self.isolation.startswith("none"):
+            lines.append("  UNSANDBOXED: the notebooks ran with your own rights (--sandbox none)")
         lines.append(f"  gradebook: {self.gradebook}\n  summary:   {self.summary}")
         return "\n".join(lines)
 
 
 def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = None,
          out: Path = Path("dlgrade-out"), regrade: bool = False, course: str | Path | None = None,
-         progress: bool = True, device: str = "auto", gpu_jobs: int = 1, sandbox: str = "auto",
-         worker_factory: Callable | None = None) -> BatchSummary:
+         progress: bool = True, device: str = "auto", gpu_jobs: int = 1, sandbox: str = "bwrap",
+         only: tuple[str, ...] = (), cluster: str | None = None, resources: dict | None = None,
+         submitted_at: Path | None = None, worker_factory: Callable | None = None) -> BatchSummary:
     """Grade the notebooks under ``paths`` for ``exercise``; outputs in ``out/<exercise>/``.
 
     Several exercises: one call each with the same ``out`` (each gets its own
     folder and gradebook). ``regrade`` grades everything again (otherwise what
-    the journal has is kept). ``sandbox``: "auto" (bubblewrap when usable),
-    "bwrap" (required) or "none". ``worker_factory`` (default: the sandboxed
+    the journal has is kept). ``only``: student ids to grade again (nothing
+    else is graded; the reports still cover the whole class). ``submitted_at``: a CSV of student ids
+    and submission times for the late policy (kept in the output folder; see :mod:`.late_policy`).
+    ``sandbox``: see :data:`SANDBOXES`
+    (student code never runs unsandboxed unless "none" is asked for). ``worker_factory`` (default: the sandboxed
     :class:`dlgrade.grade.sandbox.Worker`) is called with the Worker's keyword
-    arguments; tests pass a stand-in.
+    arguments; tests pass a stand-in. ``cluster``: a Dask scheduler address or ``local:N``
+    (:mod:`.run_cluster`); ``resources``: the Dask worker resources each submission asks for
+    (``{"GPU": 1}``).
     """
     start = time.perf_counter()
     if sandbox not in SANDBOXES:
         raise DlgradeError(f"unknown sandbox {sandbox!r}: use {', '.join(SANDBOXES)}")
     grading = prepare(exercise, profile=profile, out=out, course=course)
     out = Path(out)
+    times = check_times(Path(submitted_at)) if submitted_at is not None else None
     found = find_submissions(paths, inputs_dir=out / "inputs")
+    if times is not None:
+        write_atomic(grading.out / SUBMITTED_AT, times)
     journal = Journal(grading.out / "journal.jsonl")
     remove_temporary(grading.out)
     keys = set() if regrade else journal.keys()
-    todo = [f for f in found.files if regrade or not journal.is_done(grading, f, keys)]
+    only = set(only or ())
+    missing = sorted(only - {f.student_id for f in found.files})
+    if missing:
+        raise DlgradeError(f"--only {missing[0]}: no submission of this student among the inputs",
+                           hint="use the student ids of gradebook.csv's student_id column")
+    todo = [f for f in found.files if (f.student_id in only if only else
+                                       regrade or not journal.is_done(grading, f, keys))]
     log.info("%s: %d submission(s), %d to grade", grading.exercise.id, len(found.files), len(todo))
     isolation = ""
     if todo:
@@ -129,7 +159,7 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
         grading.out.mkdir(parents=True, exist_ok=True)  # it must exist to be hidden from the sandbox
         options = {"course_root": grading.exercise.root, "preload": tuple(grading.profile.data.items()),
                    "sandbox": sandbox, "hidden_paths": hidden_paths(paths, out, grading.exercise.root),
-                   "threads": max(1, usable_cores() // len(devices))}
+                   "threads": grading.profile.threads, "limits": profile_limits(grading)}
         with progress_bar(progress, len(todo), grading.exercise.id) as advance:
             def finish(job: Job) -> None:
                 nonlocal isolation
@@ -137,11 +167,17 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
                 isolation = isolation or job.isolation
                 advance()
 
-            run_batch(todo, functools.partial(grade_one, grading=grading), devices=devices, gpu_jobs=gpu_jobs,
-                      factory=factory, options=options, on_done=finish)
+            if cluster:
+                spec = {"exercise": exercise, "profile": profile, "out": str(out.resolve()),
+                        "course": str(grading.exercise.root)}
+                run_batch_cluster(todo, address=cluster, spec=spec, factory=factory, options=options,
+                                  device=device, resources=resources, on_done=finish)
+            else:
+                run_batch(todo, functools.partial(grade_one, grading=grading), devices=devices,
+                          gpu_jobs=gpu_jobs, factory=factory, options=options, on_done=finish)
     reports = write_reports(grading, found)
     isolation = isolation or next((r["isolation"] for r in reports.records.values() if r), "")
-    return _summary(grading, found, reports, graded=len(todo), isolation=isolation,
+    return _summary(grading, reports.found, reports, graded=len(todo), isolation=isolation,
                     seconds=time.perf_counter() - start)
 
 
@@ -156,9 +192,22 @@ def prepare(exercise: str, *, profile: str, out: Path, course=None) -> Grading:
     questions = tuple(q for q in load_questions(ex.tests_path) if not q.public)
     if not questions:
         raise SpecError(f"{ex.tests_path}: no graded questions")
+    load_policy(ex)  # a broken late policy stops here, before any grading
     secret = grading_secret(ex)
     return Grading(ex, prof, questions, template, secret, grader_version(ex, secret), Path(out) / ex.id,
                    data_provenance(prof))
+
+
+def profile_limits(grading: Grading) -> Limits:
+    """The resource limits of the profile (exercise.yaml), on top of the grader's defaults."""
+    given = grading.profile.limits
+    names = {"memory_mb": "memory_bytes", "processes": "processes", "cpu_seconds": "cpu_seconds"}
+    values = {names[k]: (v << 20 if k == "memory_mb" else v) for k, v in given.items() if k in names}
+    try:
+        return Limits(**values)
+    except ValueError as exc:
+        raise SpecError(f"{grading.exercise.spec_dir / 'exercise.yaml'}: profiles.{grading.profile.name}: {exc}") \
+            from None
 
 
 def data_provenance(profile) -> dict:
@@ -217,5 +266,6 @@ def _summary(grading: Grading, found: Found, reports: Reports, *, graded: int, i
         graded=graded, resumed=len(found.files) - graded, statuses=statuses,
         duplicates=dict(found.duplicates),
         needs_review=tuple(sorted({r["student_id"] for r in records if r["needs_review"]})),
-        ignored=found.ignored, mean_percent=round(mean, 2), isolation=isolation, seconds=seconds,
+        ignored=found.ignored, identity=tuple(sorted({f.student_id for f in found.files if f.notes})),
+        mean_percent=round(mean, 2), isolation=isolation, seconds=seconds,
         gradebook=reports.gradebook, summary=reports.summary)

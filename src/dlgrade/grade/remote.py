@@ -13,35 +13,41 @@ next request starts a fresh process and runs the notebook again first, at most
 :attr:`RemoteSubmission.max_runs` times per submission. A cell that hung or
 killed the notebook's process is skipped in the runs that follow, with a
 message, so one bad cell costs that cell and no more.
+
+Student code can write to the reply pipe too (it finds it in ``/proc/self/fd``).
+So whose fault a failure is, is decided from the grader's side only: student
+code runs only after the process announced its first cell, so a process that
+stops before saying anything failed on the grader's side (retried once, then
+:class:`WorkerFailure`); anything after that, forged or malformed lines
+included, is the submission's, blamed on the cell that was running. Text
+the process printed is never shown as the grader's own message.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import select
 import shutil
 import signal
-import stat
 import time
-from itertools import count
 from pathlib import Path
+from typing import Protocol
 
-import numpy as np
-
-from dlgrade.harness.errors import BadOutput, StudentError
+from dlgrade.grade.limits import Limits
+from dlgrade.harness.errors import StudentError
+from dlgrade.harness.notebook import SKIPPED_WHEN_GRADING
 from dlgrade.harness.submission import CellRun, Submission
-from dlgrade.harness.values import MAX_ARRAY_BYTES, DirStore, decode
+from dlgrade.harness.values import decode
+from dlgrade.sandbox import framing
+from dlgrade.sandbox.exchange import ExchangeStore, read_png
+
+__all__ = ["Channel", "Closed", "ExchangeStore", "Malformed", "RemoteSubmission", "SubmissionHost", "TimedOut",
+           "WorkerFailure", "explain"]
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY = 64 << 20
-"""Longest reply line accepted from the submission's process (arrays travel as files)."""
-MAX_FIGURE_BYTES = 4 << 20
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CELL_STATUSES = ("ok", "error", "skipped", "not_run")
-_OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # no links, no blocking on a FIFO
 
 
 class Closed(Exception):
@@ -56,6 +62,11 @@ class Malformed(Exception):
     """Something that is not a valid reply came back."""
 
 
+class WorkerFailure(Exception):
+    """The sandbox failed on one submission, on the grader's side, twice: that submission is marked
+    (``grader_error``) and the worker replaced; the batch goes on."""
+
+
 class Channel:
     """Request and reply pipes to one submission process, with deadlines."""
 
@@ -63,10 +74,10 @@ class Channel:
         self.req_w, self.rep_r = req_w, rep_r
         os.set_blocking(req_w, False)
         os.set_blocking(rep_r, False)
-        self.buf = bytearray()
+        self.lines = framing.Lines(framing.MAX_REPLY)
 
     def send(self, message: dict, deadline: float) -> None:
-        view = memoryview(json.dumps(message).encode() + b"\n")
+        view = memoryview(framing.encode(message))
         while view:
             if not select.select([], [self.req_w], [], _left(deadline))[1]:
                 raise TimedOut
@@ -78,29 +89,22 @@ class Channel:
                 raise Closed from None
 
     def recv(self, deadline: float) -> dict:
-        while b"\n" not in self.buf:
-            if len(self.buf) > MAX_REPLY:
-                raise Malformed(f"a reply longer than {MAX_REPLY >> 20} MiB")
-            if not select.select([self.rep_r], [], [], _left(deadline))[0]:
-                raise TimedOut
-            try:
-                chunk = os.read(self.rep_r, 1 << 20)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            if not chunk:
-                raise Closed
-            self.buf += chunk
-        line, _, rest = bytes(self.buf).partition(b"\n")
-        self.buf = bytearray(rest)
         try:
-            message = json.loads(line)
-        except ValueError:
-            raise Malformed("a reply that is not JSON") from None
-        if not isinstance(message, dict):
-            raise Malformed("a reply that is not a JSON object")
-        return message
+            while (line := self.lines.pop()) is None:
+                if not select.select([self.rep_r], [], [], _left(deadline))[0]:
+                    raise TimedOut
+                try:
+                    chunk = os.read(self.rep_r, 1 << 20)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise Closed
+                self.lines.feed(chunk)
+            return framing.decode(line)
+        except framing.BadLine as exc:
+            raise Malformed(str(exc)) from None
 
     def close(self) -> None:
         for fd in (self.req_w, self.rep_r):
@@ -112,70 +116,6 @@ class Channel:
 
 def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
-
-
-class ExchangeStore(DirStore):
-    """A :class:`DirStore` safe in a folder the student's process can write to.
-
-    Files are opened relative to a descriptor of the folder taken before the
-    student's process existed, never through links, never blocking on FIFOs, and
-    the grader's files are created exclusively (a planted link cannot redirect a write).
-    """
-
-    def __init__(self, directory: Path, side: str, dir_fd: int):
-        super().__init__(directory, side)
-        self.dir_fd = dir_fd
-        self.prefix, self.other = side, "s" if side == "g" else "g"
-        self.names = count()
-
-    def put(self, array: np.ndarray) -> str:
-        name = f"{self.prefix}{next(self.names)}.npy"
-        try:
-            os.unlink(name, dir_fd=self.dir_fd)
-        except FileNotFoundError:
-            pass
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o644, dir_fd=self.dir_fd)
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, np.asarray(array, order="C"), allow_pickle=False)
-        return name
-
-    def get(self, name: str) -> np.ndarray:
-        if not isinstance(name, str) or not re.fullmatch(self.other + r"\d{1,12}\.npy", name):
-            raise BadOutput(f"invalid array reference {str(name)[:60]!r}")
-        try:
-            fd = os.open(name, os.O_RDONLY | _OPEN_FLAGS, dir_fd=self.dir_fd)
-        except OSError:
-            raise BadOutput(f"array file {name} is missing or not a regular file") from None
-        try:
-            with os.fdopen(fd, "rb") as fh:
-                info = os.fstat(fh.fileno())
-                if not stat.S_ISREG(info.st_mode):
-                    raise BadOutput(f"array file {name} is not a regular file")
-                if info.st_size > MAX_ARRAY_BYTES:
-                    raise BadOutput(f"array {name} is larger than {MAX_ARRAY_BYTES >> 20} MiB")
-                os.set_blocking(fh.fileno(), True)
-                return np.load(fh, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise BadOutput(f"array {name} could not be read: {exc}"[:300]) from None
-        finally:
-            try:
-                os.unlink(name, dir_fd=self.dir_fd)
-            except OSError:
-                pass
-
-
-def read_png(dir_fd: int, name: str) -> bytes | None:
-    """The PNG file ``name`` in the folder, or None when it is not a small, regular PNG file."""
-    try:
-        fd = os.open(name, os.O_RDONLY | _OPEN_FLAGS, dir_fd=dir_fd)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FIGURE_BYTES:
-            return None
-        data = fh.read(MAX_FIGURE_BYTES + 1)
-    return data if data.startswith(PNG_MAGIC) and len(data) <= MAX_FIGURE_BYTES else None
 
 
 def explain(info: dict, *, memory_bytes: int, cpu_seconds: int, memory_limited: bool) -> str:
@@ -205,6 +145,26 @@ def explain(info: dict, *, memory_bytes: int, cpu_seconds: int, memory_limited: 
     return "it stopped for an unknown reason"
 
 
+class SubmissionHost(Protocol):
+    """What a :class:`RemoteSubmission` needs from the worker that runs it
+    (:class:`dlgrade.grade.sandbox.Worker`)."""
+
+    limits: Limits
+    memory_limited: bool
+
+    def spawn(self, sub: RemoteSubmission) -> Channel:
+        """A fresh process for ``sub`` (after the previous one, if any, was reaped), connected by two pipes."""
+
+    def reap(self, sub: RemoteSubmission, wait: float) -> dict:
+        """Kill ``sub``'s process and everything it started (after ``wait`` seconds); how it ended."""
+
+    def output_so_far(self) -> dict:
+        """``{"output", "dropped"}``: what the current process printed so far."""
+
+    def forget(self, sub: RemoteSubmission) -> None:
+        """``sub`` is closed."""
+
+
 class RemoteSubmission(Submission):
     """A notebook running in a worker's sandbox; see the module docstring.
 
@@ -218,7 +178,7 @@ class RemoteSubmission(Submission):
     grace = 2.0
     """Seconds past the notebook's time limit before its process is killed."""
 
-    def __init__(self, worker, *, folder: Path, cells: list[dict], time_limit: float,
+    def __init__(self, worker: SubmissionHost, *, folder: Path, cells: list[dict], time_limit: float,
                  request_timeout: float, markdown_answers: dict, student_id: str, figures_dir: Path):
         super().__init__(cells=[], markdown_answers=markdown_answers, figures=[], timeout=request_timeout)
         self.student_id = student_id
@@ -230,7 +190,8 @@ class RemoteSubmission(Submission):
         """Layers of isolation that could not be applied in the submission's process."""
         self.time_limit = float(time_limit)
         self._worker = worker
-        self._folder = folder
+        self.folder = folder
+        """This submission's folder in the worker's exchange folder (``io``, ``work``, ``tmp``)."""
         self._figures_dir = figures_dir
         self._io_fd = os.open(folder / "io", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         self._exchange = ExchangeStore(folder / "io", "g", self._io_fd)
@@ -241,8 +202,10 @@ class RemoteSubmission(Submission):
         self._seq = 0
         self._runs = 0
         self._dead = ""
+        self._infra_failures = 0
         self._closed = False
-        self._oom_mark = 0
+        self.oom_mark = 0
+        """The worker's count of out-of-memory kills when this submission's process started."""
 
     # -- the Submission API -------------------------------------------------------------------
     def _store(self):
@@ -252,7 +215,7 @@ class RemoteSubmission(Submission):
         if self._closed:
             raise StudentError("crashed", "the submission was closed")
         if self._channel is None:
-            self._run()
+            self.start()
         if self._channel is None:
             raise StudentError("crashed", self._dead)
         self._seq += 1
@@ -293,9 +256,9 @@ class RemoteSubmission(Submission):
                 self._stop(0)
         finally:
             os.close(self._io_fd)
-            shutil.rmtree(self._folder, ignore_errors=True)
+            shutil.rmtree(self.folder, ignore_errors=True)
             shutil.rmtree(self._figures_dir, ignore_errors=True)
-            self._worker._forget(self)
+            self._worker.forget(self)
 
     def __enter__(self):
         return self
@@ -304,7 +267,7 @@ class RemoteSubmission(Submission):
         self.close()
 
     # -- running the notebook ------------------------------------------------------------------------
-    def _run(self) -> None:
+    def start(self) -> None:
         """Start a process and run the notebook in it, until a run completes or none are left."""
         while self._channel is None and not self._dead:
             if self._runs >= self.max_runs:
@@ -317,8 +280,9 @@ class RemoteSubmission(Submission):
                                           "this cell") for c in self._spec]
                 return
             self._runs += 1
-            self._channel = self._worker._spawn(self)
-            current, info = None, None
+            self._channel = self._worker.spawn(self)
+            current, cell, heard, info = None, None, False, None
+            order = self._announced_order()
             deadline = time.monotonic() + self.time_limit + self.grace
             fields = {"cells": self._spec, "skip": {str(k): v for k, v in self._skip.items()},
                       "time_limit": self.time_limit, "figures": self._figures_wanted}
@@ -326,8 +290,11 @@ class RemoteSubmission(Submission):
                 self._channel.send({"seq": 0, "op": "__notebook__", "fields": fields}, deadline)
                 while True:
                     reply = self._channel.recv(deadline)
+                    heard = True
                     if set(reply) == {"seq", "progress"} and reply["seq"] == 0:
                         current = reply["progress"]
+                        if type(current) is int and current in order:  # in order: a forged line cannot move it back
+                            cell, order = current, order[order.index(current) + 1:]
                         continue
                     self._notebook_done(reply)
                     return
@@ -341,19 +308,42 @@ class RemoteSubmission(Submission):
             except Malformed as exc:
                 self._stop(0)
                 message = f"while this cell ran, the notebook's process sent {exc}; it was skipped"
-            self._blame(current, message, info)
+            if not heard:
+                self._infrastructure(info)
+            else:
+                self._blame(current, cell, message)
 
-    def _blame(self, current, message: str, info: dict | None) -> None:
-        if current == "figures":
+    def _announced_order(self) -> list[int]:
+        """The cells the process announces in this run, in order (role-skipped and blamed ones left out)."""
+        return [c["index"] for c in self._spec
+                if c["index"] not in self._skip and c.get("role") not in SKIPPED_WHEN_GRADING]
+
+    def _last_announced(self):
+        order = self._announced_order()
+        return order[-1] if order else None
+
+    def _infrastructure(self, info: dict | None) -> None:
+        """The process stopped before announcing any cell: no student code ran, the grader's side failed."""
+        self._runs -= 1  # not the notebook's run
+        self._infra_failures += 1
+        why = self._explain(info) if info else "it did not answer"
+        log.warning("the sandboxed process of %s failed before running any cell (%s)", self.student_id, why)
+        if self._infra_failures >= 2:
+            raise WorkerFailure(f"the sandbox failed twice before running any cell of this notebook ({why})")
+
+    def _blame(self, current, cell, message: str) -> None:
+        """Skip the cell that was running: ``cell``, the last cell announced in order (a forged
+        announcement of an earlier cell, or of something else, does not move it)."""
+        if current == "figures" and self._figures_wanted and cell == self._last_announced():
             self._figures_wanted = False
-        elif isinstance(current, int) and not isinstance(current, bool) and current not in self._skip:
-            self._skip[current] = message
-        else:  # before any student code ran: the sandbox's fault, not the student's
-            from dlgrade.grade.sandbox import SandboxError
-
-            tail = ((info or {}).get("output") or "").strip().splitlines()[-3:]
-            raise SandboxError("the submission's process failed before running any cell"
-                               + (f": {' / '.join(tail)}" if tail else ""))
+            return
+        if cell is not None and cell not in self._skip:
+            self._skip[cell] = message
+            return
+        self._dead = ("the notebook's process sent lines the grader did not expect (does the code write "
+                      "to the grader's channel?); no further requests are answered for this submission")
+        self.cells = [CellRun(c["index"], c["id"], "error", self._skip[c["index"]]) if c["index"] in self._skip
+                      else CellRun(c["index"], c["id"], "not_run", self._dead) for c in self._spec]
 
     def _notebook_done(self, reply: dict) -> None:
         value = reply.get("value")
@@ -374,7 +364,7 @@ class RemoteSubmission(Submission):
         if self.notes:
             log.warning("submission of %s ran with less isolation: %s", self.student_id, "; ".join(self.notes))
         self._copy_figures(value.get("figures"))
-        shown = self._worker._output()
+        shown = self._worker.output_so_far()
         self.output, self.output_dropped = shown.get("output", ""), shown.get("dropped", 0)
 
     def _copy_figures(self, names) -> None:
@@ -396,7 +386,7 @@ class RemoteSubmission(Submission):
         if self._channel is not None:
             self._channel.close()
             self._channel = None
-        return self._worker._reap(self, wait)
+        return self._worker.reap(self, wait)
 
     def _explain(self, info: dict) -> str:
         limits = self._worker.limits

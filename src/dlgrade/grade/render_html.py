@@ -12,9 +12,11 @@ import html
 from importlib import resources
 from string import Template
 
+from dlgrade.names import readable
+
 
 def esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(readable(str(value)), quote=True)  # paths may hold bytes that are not UTF-8
 
 
 @functools.cache

@@ -10,7 +10,8 @@ The interface the grading pipeline uses::
     class Worker:
         def __init__(self, *, course_root: Path | None, preload: Sequence = (),
                      limits: Limits = Limits(), sandbox: str = "auto", device: str = "auto",
-                     hidden_paths: Sequence[Path] = (), threads: int | None = None): ...
+                     hidden_paths: Sequence[Path] = (), threads: int = 1,
+                     visible_paths: Sequence[Path] = ()): ...
         isolation: str                 # what isolation is in force, in words
         def open(self, nb, *, student_id: str, time_limit: float,
                  request_timeout: float) -> RemoteSubmission: ...
@@ -21,7 +22,8 @@ The interface the grading pipeline uses::
         output: str; output_dropped: int   # what the notebook printed (capped), bytes dropped
         def close(self) -> None: ...   # also a context manager
 
-    class SandboxError(DlgradeError)   # the sandbox failed (not the student): use a new Worker
+    class SandboxError(DlgradeError)   # the sandbox cannot start here: stop, say why and what to do
+    class WorkerFailure(Exception)     # the sandbox failed on one submission (twice): mark it, new Worker
     def sandbox_available() -> bool; def sandbox_problem() -> str   # can bubblewrap run here?
 
 A Worker is one long-lived process (the *zygote*, :mod:`dlgrade.grade.worker`)
@@ -42,11 +44,12 @@ previous one); use one Worker per grading thread. The zygote dies with the
 thread that created the Worker (Linux parent-death signal). ``hidden_paths``
 must exist when the Worker starts (a missing one is logged and stays visible).
 
-Isolation, where the platform offers it (``isolation`` says what was in force):
+Isolation (``isolation`` says what was in force):
 
 * bubblewrap (:mod:`dlgrade.grade.bwrap`) around the zygote: its own PID,
-  network, IPC and mount namespaces, read-only ``/``, private ``/tmp``, the
-  course's hidden tests, solutions, quizzes and the ``hidden_paths`` masked,
+  network, IPC and mount namespaces, an allow-list view of the file system
+  (system folders, Python, dlgrade, the data folders and the course's public
+  assignments, all read-only; private ``/tmp``), nothing else of the machine;
   run as user ``nobody`` through ``setpriv --no-new-privs`` when the grader is root;
 * a cgroup per Worker for memory and processes (:mod:`dlgrade.grade.limits`),
   else ``RLIMIT_AS`` (CPU jobs only);
@@ -56,9 +59,14 @@ Isolation, where the platform offers it (``isolation`` says what was in force):
   empties the scratch folders; if it hangs or dies, the sandbox is killed and a
   new zygote started.
 
-Without bubblewrap (``sandbox="auto"``) grading still works and says so: the
-isolation string starts with ``none:`` and a warning is logged.
-``sandbox="bwrap"`` requires bubblewrap; ``sandbox="none"`` turns it off.
+The Worker fails closed: with ``sandbox="bwrap"`` (or its synonym ``"auto"``)
+a sandbox that cannot start is a :class:`SandboxError` saying why and what to do.
+Only ``sandbox="none"``, asked for by name, runs student code unsandboxed; the
+isolation string then starts with ``none (UNSANDBOXED)`` and a warning is logged.
+
+Every file, folder and cgroup a Worker makes carries the grader's pid in its
+name; a new Worker removes those of graders that are gone
+(:mod:`dlgrade.grade.leftovers`).
 """
 from __future__ import annotations
 
@@ -66,8 +74,6 @@ import json
 import logging
 import os
 import select
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -79,57 +85,30 @@ from pathlib import Path
 
 from dlgrade.errors import DlgradeError
 from dlgrade.grade import bwrap
+from dlgrade.grade.leftovers import remove_leftovers
 from dlgrade.grade.limits import Cgroup, Limits
-from dlgrade.grade.remote import Channel, RemoteSubmission
+from dlgrade.grade.remote import Channel, RemoteSubmission, WorkerFailure
 from dlgrade.harness.notebook import code_cells, short_answers
+from dlgrade.sandbox import framing
+from dlgrade.sandbox.processes import Resources, seccomp_available
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Limits", "RemoteSubmission", "SandboxError", "Worker", "sandbox_available", "sandbox_problem"]
+__all__ = ["Limits", "RemoteSubmission", "SandboxError", "Worker", "WorkerFailure", "sandbox_available",
+           "sandbox_problem"]
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+WORKER_SCRIPT = Path(__file__).resolve().with_name("worker.py")
+PYTHON = str(Path(os.path.realpath(Path(sys.executable).parent)) / Path(sys.executable).name)
+"""The grader's interpreter, its folder's links resolved (the sandbox has the real paths)."""
 _CGROUP_LAUNCH = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 97; shift; done; shift; exec "$@"'
 
 
 class SandboxError(DlgradeError):
-    """The sandbox itself failed (not the student's code): the worker could not start or answer."""
+    """The sandbox cannot start here (not the student's code): grading stops, saying why and what to do."""
 
 
 class ZygoteLost(Exception):
     """The zygote stopped answering its control channel."""
-
-
-class _Resources:
-    """What a Worker must release even if it is never closed (used by a finalizer)."""
-
-    def __init__(self):
-        self.proc: subprocess.Popen | None = None
-        self.sock: socket.socket | None = None
-        self.cgroup: Cgroup | None = None
-        self.dirs: list[Path] = []
-
-    def stop_process(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            _kill_tree(proc.pid)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            log.warning("worker process %d did not stop", proc.pid)
-
-    def release(self) -> None:
-        self.stop_process()
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
-        for path in self.dirs:
-            shutil.rmtree(path, ignore_errors=True)
-        self.dirs = []
 
 
 class Worker:
@@ -143,36 +122,39 @@ class Worker:
 
     def __init__(self, *, course_root: Path | None, preload: Sequence = (), limits: Limits = Limits(),  # noqa: B008
                  sandbox: str = "auto", device: str = "auto", hidden_paths: Sequence[Path] = (),
-                 threads: int | None = None):
+                 threads: int = 1, visible_paths: Sequence[Path] = ()):
         if sandbox not in ("auto", "bwrap", "none"):
-            raise ValueError(f"sandbox should be 'auto', 'bwrap' or 'none', got {sandbox!r}")
+            raise ValueError(f"sandbox should be 'bwrap' or 'none', got {sandbox!r}")
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ValueError(f"threads should be a positive integer, got {threads!r}")
+        remove_leftovers()
         self.course_root = Path(course_root) if course_root is not None else None
         self.threads = threads
-        """torch threads for each submission (None: torch's default); split the cores between Workers."""
+        """torch (and BLAS) threads of each submission: fixed, so measurements do not depend on the machine."""
         self.limits = limits
         self.device = device
         self._datasets, self._modules = _split_preload(preload)
         self._hidden = [Path(p) for p in hidden_paths]
         self._ids = bwrap.sandbox_ids()
-        self._needed_paths = needed_paths(self._datasets)
-        reason = "turned off (sandbox='none')" if sandbox == "none" else bwrap.probe(
-            self._ids, sys.executable, tuple(map(str, self._needed_paths)))
-        if reason and sandbox == "bwrap":
-            raise SandboxError(f"a bubblewrap sandbox was requested but {reason}",
-                               hint="install bubblewrap (apt-get install bubblewrap) or use sandbox='auto'")
+        self._visible = bwrap.visible_paths(needed_paths(self._datasets), self.course_root) + [
+            Path(p) for p in visible_paths]  # e.g. a student's own check: the notebook's folder
+        reason = "--sandbox none was given" if sandbox == "none" else bwrap.probe(
+            self._ids, PYTHON, tuple(map(str, self._visible)))
+        if reason and sandbox != "none":
+            raise SandboxError(f"the grading sandbox cannot start: {reason}", hint=bwrap.remedy(reason))
         self.sandboxed = not reason
         self._gpu = sorted(str(p) for p in Path("/dev").glob("nvidia*")) if device != "cpu" else []
-        self._res = _Resources()
+        self._res = Resources()
         self._finalizer = weakref.finalize(self, self._res.release)
         self._res.cgroup = Cgroup.create()
         cg = self._res.cgroup
         self.memory_limited = bool(cg and "memory" in cg.dirs) or not self._gpu
         """Whether the submission's memory is limited (a cgroup, or RLIMIT_AS on CPU jobs)."""
-        self._tmp = Path(tempfile.mkdtemp(prefix="dlgrade-worker-"))  # the grader's: log, figures
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"dlgrade-worker-{os.getpid()}-"))  # the grader's: log, figures
         self._res.dirs.append(self._tmp)
         shm = Path("/dev/shm")  # tmpfs: files the student writes there count against the memory cgroup
         on_shm = bool(cg and "memory" in cg.dirs and shm.is_dir() and os.access(shm, os.W_OK))
-        box_parent = Path(tempfile.mkdtemp(prefix="dlgrade-box-", dir=shm if on_shm else None))
+        box_parent = Path(tempfile.mkdtemp(prefix=f"dlgrade-box-{os.getpid()}-", dir=shm if on_shm else None))
         self._res.dirs.append(box_parent)
         os.chmod(box_parent, 0o711)  # the sandbox user passes through to its bind mount
         self._box = box_parent / "box"
@@ -182,6 +164,7 @@ class Worker:
         self._empty.touch()
         os.chmod(self._empty, 0o444)
         self._ready: dict | None = None
+        self._was_ready = False
         self._count = 0
         self._current: RemoteSubmission | None = None
         self._closed = False
@@ -211,7 +194,7 @@ class Worker:
                                student_id=student_id, figures_dir=self._tmp / "figures" / f"s{self._count}")
         self._current = sub
         try:
-            sub._run()
+            sub.start()
         except BaseException:
             sub.close()
             raise
@@ -248,19 +231,18 @@ class Worker:
         env = self._env()
         fds = [theirs.fileno()]
         if self.sandboxed:
-            mounts = bwrap.plan_mounts(course_root=self.course_root, hidden=self._hidden,
-                                       needed=self._needed_paths, box=self._box, empty=self._empty,
-                                       same_user=self._ids is None,
-                                       tmp_bytes=self.limits.memory_bytes)
+            private = [self.course_root / name for name in bwrap.COURSE_PRIVATE] if self.course_root else []
+            mounts = bwrap.plan_mounts(visible=self._visible, hidden=self._hidden, private=private,
+                                       box=self._box, empty=self._empty, tmp_bytes=self.limits.memory_bytes)
             for warning in mounts.warnings:
                 log.warning("sandbox: %s", warning)
-            stage = bwrap.staging(self._needed_paths, self._ids, self._tmp)
-            cmd = bwrap.command(python=sys.executable, script=str(WORKER_SCRIPT), control_fd=theirs.fileno(),
+            stage = bwrap.staging(self._visible, self._ids, self._tmp)
+            cmd = bwrap.command(python=PYTHON, script=str(WORKER_SCRIPT), control_fd=theirs.fileno(),
                                 config=config, env=env, mounts=mounts, ids=self._ids, stage=stage,
                                 gpu_devices=self._gpu)
             env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}  # for setpriv and bwrap; the sandbox gets `env`
         else:
-            cmd = [sys.executable, "-I", "-B", str(WORKER_SCRIPT), "--control-fd", str(theirs.fileno()),
+            cmd = [PYTHON, "-I", "-B", str(WORKER_SCRIPT), "--control-fd", str(theirs.fileno()),
                    "--config", json.dumps(config)]
         cg = self._res.cgroup
         if cg is not None:
@@ -273,7 +255,7 @@ class Worker:
             finally:
                 theirs.close()
         self._res.sock = ours
-        self._pending = bytearray()
+        self._pending = framing.Lines(framing.MAX_CONTROL)
         self._ready = None
 
     def _wait_ready(self) -> None:
@@ -284,14 +266,19 @@ class Worker:
         except ZygoteLost as exc:
             hello = {"error": str(exc)}
         if not hello.get("ready"):
-            why = hello.get("error") or "it stopped"
+            why = str(hello.get("error") or "it stopped")[:300]
             self._res.stop_process()
-            raise SandboxError(f"the grading worker could not start: {why}; log: {self._log_tail()}")
+            log.warning("grading worker log: %s", self._log_tail())
+            if self._was_ready:  # it worked before: a failure of this moment, not of the machine
+                raise WorkerFailure(f"the grading worker could not restart: {why}")
+            raise SandboxError(f"the grading worker could not start: {why}",
+                               hint="rerun with -v to see its log; " + bwrap.remedy(why))
         for warning in hello.get("warnings", ()):
             log.warning("grading worker: %s", warning)
         if not hello.get("seccomp") and "seccomp" in self.isolation and "no seccomp" not in self.isolation:
             self.isolation = self.isolation.replace("seccomp socket filter", "no seccomp filter")
         self._ready = hello
+        self._was_ready = True
         cg = self._res.cgroup
         if cg is not None:  # limits on top of what the zygote itself uses
             cg.limit(memory_bytes=cg.memory_usage() + self.limits.memory_bytes,
@@ -304,7 +291,7 @@ class Worker:
         if sock is None:
             raise ZygoteLost("no worker process")
         try:
-            socket.send_fds(sock, [json.dumps(message).encode() + b"\n"], list(fds))
+            socket.send_fds(sock, [framing.encode(message)], list(fds))
         except OSError as exc:
             raise ZygoteLost(f"the worker process failed ({exc})") from None
         return self._read_line(timeout or self.control_timeout)
@@ -314,36 +301,34 @@ class Worker:
         sock, deadline = self._res.sock, time.monotonic() + timeout
         if sock is None:
             raise ZygoteLost("no worker process")
-        while b"\n" not in self._pending:
-            if not select.select([sock], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                raise ZygoteLost(f"the worker process did not answer within {timeout:g} s")
-            try:
-                data = sock.recv(1 << 20)
-            except OSError as exc:
-                raise ZygoteLost(f"the worker process failed ({exc})") from None
-            if not data:
-                raise ZygoteLost("the worker process stopped")
-            self._pending += data
-        line, _, rest = bytes(self._pending).partition(b"\n")
-        self._pending = bytearray(rest)
         try:
-            return json.loads(line)
-        except ValueError:
-            raise ZygoteLost("the worker process sent something that is not JSON") from None
+            while (line := self._pending.pop()) is None:
+                if not select.select([sock], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    raise ZygoteLost(f"the worker process did not answer within {timeout:g} s")
+                try:
+                    data = sock.recv(1 << 20)
+                except OSError as exc:
+                    raise ZygoteLost(f"the worker process failed ({exc})") from None
+                if not data:
+                    raise ZygoteLost("the worker process stopped")
+                self._pending.feed(data)
+            return framing.decode(line)
+        except framing.BadLine:
+            raise ZygoteLost("the worker process sent something that is not a JSON line") from None
 
     def _relaunch(self) -> None:
         log.info("restarting the grading worker")
         self._res.stop_process()
         self._launch()
 
-    # -- used by RemoteSubmission -----------------------------------------------------------------------
+    # -- for RemoteSubmission (remote.SubmissionHost) -----------------------------------------------------
     def _inside(self, path: Path) -> str:
         """``path`` (under the exchange folder) as the sandbox sees it."""
         return f"{bwrap.SANDBOX_BOX}/{path.relative_to(self._box)}" if self.sandboxed else str(path)
 
-    def _spawn(self, sub: RemoteSubmission) -> Channel:
+    def spawn(self, sub: RemoteSubmission) -> Channel:
         """A fresh child for ``sub``, connected by two pipes."""
-        folder = sub._folder
+        folder = sub.folder
         cg = self._res.cgroup
         nproc = None if (not self.sandboxed and os.geteuid() == 0) else "extra"
         message = {"cmd": "open", "io": self._inside(folder / "io"), "work": self._inside(folder / "work"),
@@ -360,7 +345,8 @@ class Worker:
                 for fd in (req_w, rep_r):
                     os.close(fd)
                 if attempt:
-                    raise SandboxError(f"the grading worker failed twice: {exc}; log: {self._log_tail()}") from None
+                    log.warning("grading worker log: %s", self._log_tail())
+                    raise WorkerFailure(f"the grading worker failed twice: {exc}") from None
                 self._relaunch()
                 continue
             finally:
@@ -369,14 +355,14 @@ class Worker:
             if not reply.get("ok"):
                 os.close(req_w)
                 os.close(rep_r)
-                raise SandboxError(f"the grading worker could not start a process: {reply.get('error')}")
-            sub._oom_mark = cg.oom_kills() if cg else 0
+                raise WorkerFailure(f"the grading worker could not start a process: {str(reply.get('error'))[:300]}")
+            sub.oom_mark = cg.oom_kills() if cg else 0
             return Channel(req_w, rep_r)
         raise AssertionError("unreachable")
 
-    def _reap(self, sub: RemoteSubmission, wait: float) -> dict:
+    def reap(self, sub: RemoteSubmission, wait: float) -> dict:
         """Kill ``sub``'s process and everything it started; how it ended."""
-        dirs = [self._inside(sub._folder / d) for d in ("io", "work", "tmp")]
+        dirs = [self._inside(sub.folder / d) for d in ("io", "work", "tmp")]
         try:
             info = self._control({"cmd": "reap", "wait": wait, "dirs": dirs},
                                  timeout=wait + self.control_timeout)
@@ -384,17 +370,17 @@ class Worker:
             self._relaunch()
             info = {"status": None, "zygote_lost": str(exc)}
         cg = self._res.cgroup
-        info["oom"] = bool(cg and cg.oom_kills() > sub._oom_mark)
+        info["oom"] = bool(cg and cg.oom_kills() > sub.oom_mark)
         return info
 
-    def _output(self) -> dict:
+    def output_so_far(self) -> dict:
         try:
             return self._control({"cmd": "output"})
         except ZygoteLost:
             self._relaunch()
             return {}
 
-    def _forget(self, sub: RemoteSubmission) -> None:
+    def forget(self, sub: RemoteSubmission) -> None:
         if self._current is sub:
             self._current = None
 
@@ -403,10 +389,14 @@ class Worker:
         from dlgrade.data import get_data_dir, get_data_home
 
         tmp = "/tmp" if self.sandboxed else str(self._tmp)
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+        threads = str(self.threads)
+        env = {"PATH": f"{Path(PYTHON).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                "HOME": tmp, "TMPDIR": tmp, "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{tmp}/.matplotlib",
                "XDG_CACHE_HOME": f"{tmp}/.cache", "DLGRADE_GRADING": "1",
-               "DLGRADE_DATA_HOME": str(get_data_home().resolve())}
+               "DLGRADE_DATA_HOME": str(get_data_home().resolve()),
+               # the same thread counts and kernels on every machine: measurements must not depend on it
+               "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+               "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
         data_dir = get_data_dir()
         if data_dir is not None:
             env["DLGRADE_DATA"] = str(data_dir.resolve())
@@ -421,17 +411,15 @@ class Worker:
             parts.append(cg.description)
         if not (cg and "memory" in cg.dirs):
             parts.append("RLIMIT_AS memory limit" if not self._gpu else "no memory limit (GPU job, no cgroup)")
-        parts.append("seccomp socket filter" if _seccomp_available() else "no seccomp filter")
+        parts.append("seccomp socket filter" if seccomp_available() else "no seccomp filter")
         parts.append("rlimits on CPU time, file size, open files and processes")
         if self.sandboxed:
             user = bwrap.SANDBOX_USER if self._ids is not None else "the grader's user"
-            masked = (["course folder"] if self.course_root is not None else []) + (
-                [f"{len(self._hidden)} hidden path(s)"] if self._hidden else [])
-            extra = (f", {' and '.join(masked)} masked" if masked else "") + (
-                ", GPU devices bound" if self._gpu else "")
-            return (f"bubblewrap (user {user}, no network, read-only /, private /tmp, pid namespace{extra}); "
-                    + ", ".join(parts))
-        return f"none: {reason}; grading unsandboxed (" + ", ".join(parts) + ")"
+            extra = ", GPU devices bound" if self._gpu else ""
+            return (f"bubblewrap (user {user}, no network, read-only allow-list file system: system, Python, "
+                    f"dlgrade, data, public assignment; private /tmp, pid namespace{extra}); " + ", ".join(parts))
+        return (f"none (UNSANDBOXED: {reason}; student code ran with the grader's own rights and could read "
+                "and change anything the grader can); " + ", ".join(parts))
 
     def _log_tail(self) -> str:
         try:
@@ -448,7 +436,7 @@ def sandbox_available() -> bool:
 
 def sandbox_problem() -> str:
     """'' when ``Worker(sandbox="bwrap")`` can start here, else why not (for messages and test skips)."""
-    return bwrap.probe(bwrap.sandbox_ids(), sys.executable, tuple(map(str, needed_paths())))
+    return bwrap.probe(bwrap.sandbox_ids(), PYTHON, tuple(map(str, needed_paths())))
 
 
 def needed_paths(datasets=()) -> list[Path]:
@@ -456,6 +444,7 @@ def needed_paths(datasets=()) -> list[Path]:
     from dlgrade.data import get_data_dir, get_data_home
 
     paths = [Path(p) for p in bwrap.python_paths(sys.executable)]
+    paths.append(Path(PYTHON).parent)
     paths += [WORKER_SCRIPT.parents[2], get_data_home()]
     if get_data_dir() is not None:
         paths.append(get_data_dir())
@@ -477,36 +466,3 @@ def _split_preload(preload) -> tuple[list, list]:
         else:
             raise ValueError(f"preload entries are (dataset name, options) pairs or module names, got {item!r}")
     return datasets, modules
-
-
-def _seccomp_available() -> bool:
-    try:
-        import pyseccomp
-
-        pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-        return True
-    except Exception:  # noqa: BLE001 - missing module or libseccomp
-        return False
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL ``pid`` and its descendants (the whole sandbox dies with bwrap)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as fh:
-                    ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    todo, tree = [pid], []
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, ()))
-    for p in tree:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass

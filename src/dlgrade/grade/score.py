@@ -20,7 +20,7 @@ import sys
 
 from dlgrade import __version__
 from dlgrade.grade.job import Grading, Job
-from dlgrade.harness.notebook import short_answers
+from dlgrade.harness.notebook import code_cells, short_answers
 
 SCHEMA = 1
 
@@ -39,6 +39,7 @@ def score_submission(job: Job, grading: Grading, worker) -> None:
         "file": item.origin,
         "sha256": item.sha256,
         "id_source": item.id_source,
+        "late_marker": item.late,
         "exercise": grading.exercise.id,
         "profile": grading.profile.name,
         "grader": grading.grader,
@@ -52,8 +53,11 @@ def score_submission(job: Job, grading: Grading, worker) -> None:
         "messages": list(job.messages),
         "cells": [{"index": c.index, "cell_id": c.cell_id, "status": c.status, "message": c.message}
                   for c in job.cells],
-        "questions": [r.to_dict() for r in job.results],
+        "questions": [r.to_dict() | {"figures": job.question_figures.get(r.id, [])} for r in job.results],
         "answers": short_answers(job.nb) if job.nb is not None else {},
+        # The code as graded (after locked cells were restored): `dlgrade similarity` compares it.
+        "code": [{"index": c.index, "cell_id": c.cell_id, "role": c.role, "source": c.source}
+                 for c in code_cells(job.nb)] if job.nb is not None else [],
         "figures": list(job.figures),
         "timings": {k: round(v, 3) for k, v in job.timings.items()},
         "data": grading.data,

@@ -2,9 +2,16 @@
 
 Only ``.ipynb`` members are written, as plain files flattened into one folder
 (``dir/sub/x.ipynb`` becomes ``dir__sub__x.ipynb``), so no member can land
-outside it: absolute paths, ``..`` and links are never followed. Sizes are
-counted while reading, not taken from the zip's header, so a zip bomb stops at
-the cap.
+outside it: absolute paths, ``..`` and links are never followed. Two members
+that flatten to one name are both kept (the later one gets ``-2``).
+
+Sizes are checked from the zip's central directory before anything is
+written: a member larger than :data:`MAX_MEMBER_BYTES` is left out, and a zip
+whose notebooks add up to more than :data:`MAX_TOTAL_BYTES` is refused whole
+(its other notebooks are not graded; nothing of it stays on disk). Python's
+zip reader never inflates a member past the size the central directory
+declares (a member that lies fails its CRC check and is left out), and the
+bytes are counted while reading as well.
 """
 from __future__ import annotations
 
@@ -42,52 +49,95 @@ def flat_name(member: str) -> str:
 
 
 def unpack_zip(path: Path, dest: Path) -> Unpacked:
-    """Extract the notebooks of zip ``path`` into folder ``dest`` by the rules above."""
+    """Extract the notebooks of zip ``path`` into folder ``dest`` by the rules above.
+
+    SubmissionError (naming the zip) when the zip cannot be read or its notebooks
+    are too large in all; then nothing of it is left in ``dest``.
+    """
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise SubmissionError(f"{path}: not a readable zip file ({exc})") from None
-    files, ignored, total = [], [], 0
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
             raise SubmissionError(f"{path}: {len(members)} members; at most {MAX_MEMBERS} are accepted")
+        wanted, ignored = _plan(members)
+        declared = sum(info.file_size for info in wanted)
+        if declared > MAX_TOTAL_BYTES:
+            raise SubmissionError(f"{path}: its notebooks would unpack to {declared >> 20} MiB; at most "
+                                  f"{MAX_TOTAL_BYTES >> 20} MiB are accepted from one zip (nothing was extracted)")
         dest.mkdir(parents=True, exist_ok=True)
-        taken: set[str] = set()
-        for info in sorted(members, key=lambda m: m.filename):
-            name = info.filename
-            mode = info.external_attr >> 16
-            if info.is_dir():
-                continue
-            if stat.S_ISLNK(mode):
-                ignored.append(f"{name}: a link, not a file")
-                continue
-            base = name.replace("\\", "/").rsplit("/", 1)[-1]
-            if not name.lower().endswith(".ipynb") or base.startswith(".") or "__MACOSX/" in name \
-                    or ".ipynb_checkpoints/" in name:
-                ignored.append(f"{name}: not a notebook")
-                continue
-            target = flat_name(name)
-            if target in taken:
-                ignored.append(f"{name}: same name as another member after flattening")
-                continue
-            try:
-                data = _read_capped(archive, info, MAX_MEMBER_BYTES)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError) as exc:
-                ignored.append(f"{name}: cannot be read from the zip ({exc})")
-                continue
-            if data is None:
-                ignored.append(f"{name}: larger than {MAX_MEMBER_BYTES >> 20} MiB")
-                continue
-            total += len(data)
-            if total > MAX_TOTAL_BYTES:
-                raise SubmissionError(f"{path}: more than {MAX_TOTAL_BYTES >> 30} GiB of notebooks")
-            taken.add(target)
-            out = dest / target
-            if not (out.is_file() and out.read_bytes() == data):
-                out.write_bytes(data)
-            files.append((out, name))
+        created: list[Path] = []
+        try:
+            files = _extract(archive, wanted, dest, ignored, created)
+        except OSError as exc:
+            for out in created:
+                out.unlink(missing_ok=True)
+            _remove_if_empty(dest)
+            raise SubmissionError(f"{path}: could not be unpacked into {dest} ({exc.strerror or exc})") from None
+    _remove_if_empty(dest)
     return Unpacked(tuple(files), tuple(ignored))
+
+
+def _plan(members: list[zipfile.ZipInfo]) -> tuple[list[zipfile.ZipInfo], list[str]]:
+    """The members to extract, and those left out with the reason, judged from the central directory."""
+    wanted, ignored = [], []
+    for info in sorted(members, key=lambda m: m.filename):
+        name = info.filename
+        if info.is_dir():
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            ignored.append(f"{name}: a link, not a file")
+            continue
+        base = name.replace("\\", "/").rsplit("/", 1)[-1]
+        if not name.lower().endswith(".ipynb") or base.startswith(".") or "__MACOSX/" in name \
+                or ".ipynb_checkpoints/" in name:
+            ignored.append(f"{name}: not a notebook")
+            continue
+        if info.file_size > MAX_MEMBER_BYTES:
+            ignored.append(f"{name}: larger than {MAX_MEMBER_BYTES >> 20} MiB")
+            continue
+        wanted.append(info)
+    return wanted, ignored
+
+
+def _extract(archive: zipfile.ZipFile, wanted, dest: Path, ignored: list[str],
+             created: list[Path]) -> list[tuple[Path, str]]:
+    """Write ``wanted`` into ``dest``; two members that flatten to one name are both kept (the later one
+    gets ``-2``, ``-3``, ... before ``.ipynb``). Files this call creates are added to ``created``."""
+    files, taken = [], set()
+    for info in wanted:
+        name = info.filename
+        try:
+            data = _read_capped(archive, info, MAX_MEMBER_BYTES)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError, ValueError) as exc:
+            ignored.append(f"{name}: cannot be read from the zip ({exc})")
+            continue
+        if data is None:
+            ignored.append(f"{name}: larger than {MAX_MEMBER_BYTES >> 20} MiB")
+            continue
+        target = flat_name(name)
+        stem, suffix = target[:-len(".ipynb")], target[-len(".ipynb"):]
+        n = 1
+        while target.casefold() in taken:
+            n += 1
+            target = f"{stem}-{n}{suffix}"
+        taken.add(target.casefold())
+        out = dest / target
+        if not (out.is_file() and out.read_bytes() == data):
+            if not out.exists():
+                created.append(out)
+            out.write_bytes(data)
+        files.append((out, name))
+    return files
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty, or already gone
+        pass
 
 
 def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes | None:

@@ -24,8 +24,8 @@ its own pipes. After each submission the zygote kills every process but itself
 descendant, which it adopts as a child subreaper) and empties ``/tmp``,
 ``/dev/shm`` and the submission's folders, so nothing reaches the next student.
 
-Only the standard library, ``dlgrade.harness`` and ``dlgrade.data`` are imported
-here: the grader never imports this module.
+Only the standard library, ``dlgrade.harness``, ``dlgrade.data`` and the framing
+(:mod:`dlgrade.sandbox.framing`) are imported here: the grader never imports this module.
 """
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ from dlgrade.grade.child import (
     Child,
     prctl,
 )
+from dlgrade.sandbox import framing
 
-MAX_CONTROL = 1 << 20
 BASE_MODULES = ("numpy", "torch", "sklearn", "sklearn.linear_model", "sklearn.metrics",
                 "sklearn.model_selection", "sklearn.preprocessing", "matplotlib.pyplot", "dlgrade.data",
                 "dlgrade.train", "dlgrade.harness.ops", "dlgrade.harness.notebook")
@@ -83,9 +83,11 @@ class Zygote:
         import torch
 
         # Parallel work before fork leaves OpenMP/MKL pools that hang in the child; keep one thread
-        # here and give the child the real count.
-        self.threads = max(1, int(self.config.get("threads") or torch.get_num_threads()))
+        # here and give the child the profile's count (fixed: never derived from this machine's cores).
+        self.threads = max(1, int(self.config.get("threads") or 1))
         torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True, warn_only=True)  # the same kernels on every run (slow: once)
+        torch.backends.cudnn.benchmark = False
         import matplotlib
 
         matplotlib.use("Agg")
@@ -118,7 +120,7 @@ class Zygote:
                 "preloaded": [k[0] for k in self.datasets]}
 
     def serve(self) -> None:
-        pending, fds = bytearray(), []
+        lines, fds = framing.Lines(framing.MAX_CONTROL), []
         while True:
             watch = [self.sock] + ([self.out_r] if self.out_r is not None else [])
             ready, _, _ = select.select(watch, [], [], 0.5)
@@ -126,16 +128,20 @@ class Zygote:
                 self.drain()
             if self.sock in ready:
                 try:
-                    data, more, _, _ = socket.recv_fds(self.sock, MAX_CONTROL, 4)
+                    data, more, _, _ = socket.recv_fds(self.sock, framing.MAX_CONTROL, 4)
                 except OSError:
                     data, more = b"", []
                 if not data:
                     break
-                pending += data
+                lines.feed(data)
                 fds += more
-                while b"\n" in pending:
-                    line, _, rest = bytes(pending).partition(b"\n")
-                    pending = bytearray(rest)
+                while True:
+                    try:
+                        line = lines.pop()
+                    except framing.BadLine:  # a control message over the limit: answered with an error
+                        lines, line = framing.Lines(framing.MAX_CONTROL), b""
+                    if line is None:
+                        break
                     msg, fds = self.answer(line, fds), []
                     if msg.get("cmd") == "exit":
                         self.kill_all()
@@ -147,14 +153,14 @@ class Zygote:
         """Run one command (a JSON line) and send its reply; returns the command."""
         msg = {}
         try:
-            msg = json.loads(line)
+            msg = framing.decode(line)
             reply = getattr(self, f"cmd_{msg['cmd']}")(msg, fds)
         except Exception as exc:  # noqa: BLE001 - answer, never die on a bad command
             for fd in fds:
                 os.close(fd)
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        self.sock.sendall(json.dumps(reply).encode() + b"\n")
-        return msg if isinstance(msg, dict) else {}
+        self.sock.sendall(framing.encode(reply))
+        return msg
 
     # -- commands ----------------------------------------------------------------------------
     def cmd_open(self, msg: dict, fds: list[int]) -> dict:
@@ -361,9 +367,9 @@ def main(argv=None) -> None:
     try:
         hello = zygote.start()
     except BaseException as exc:
-        sock.sendall(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
+        sock.sendall(framing.encode({"ready": False, "error": f"{type(exc).__name__}: {exc}"}))
         raise
-    sock.sendall(json.dumps(hello).encode() + b"\n")
+    sock.sendall(framing.encode(hello))
     zygote.serve()
 
 

@@ -7,21 +7,21 @@ backend (no display, no global pyplot state) and embedded as PNG.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections import Counter
 
 from dlgrade.grade.render_html import esc, number, page, png_img, table
-from dlgrade.grade.write_feedback import KIND_LABELS
+from dlgrade.grade.write_feedback import KIND_LABELS, readable
 
 TOP_FAILURES = 15
 STATUS_LABELS = {"graded": "graded", "unreadable": "not readable as a notebook",
                  "not_run": "could not run", "grader_error": "where the grader failed"}
 _WHERE = re.compile(r" \(at cell \d+, line \d+\)$")
-ANSWER_CHARS = 800
 
 
-def summary_html(grading, found, records: dict) -> str:
-    """``records``: result name -> record (None when missing)."""
+def summary_html(grading, found, records: dict, *, labels: dict | None = None) -> str:
+    """``records``: result name -> record (None when missing); ``labels``: rubric labels per question."""
     ex = grading.exercise
     singles = [records.get(f.result_name) for f in found.files if f.student_id not in found.duplicates]
     singles = [r for r in singles if r is not None]
@@ -29,10 +29,20 @@ def summary_html(grading, found, records: dict) -> str:
     meta = (f"exercise {esc(ex.id)} &middot; profile {esc(grading.profile.name)} &middot; "
             f"grader {esc(grading.grader)}")
     return page("summary.html", title=esc(f"{ex.title}: class summary"), meta=meta,
-                counts=_counts(found, every, singles), histogram=_histogram(singles),
+                isolation=_isolation(every), counts=_counts(found, every, singles), histogram=_histogram(singles),
                 questions=_questions(grading, singles), failures=_failures(every),
-                review=_review(every), problems=_problems(found, every), students=_students(found, records),
+                review=_review(every, labels or {}), problems=_problems(found, every),
+                similarity=_similarity(grading),
+                students=_students(found, records),
                 footer=esc(f"dlgrade {grading.grader}"))
+
+
+def _similarity(grading) -> str:
+    """Where ``dlgrade similarity`` writes its report (next to this page)."""
+    command = f"dlgrade similarity {grading.exercise.id} --out {grading.out.parent}"
+    return (f'<p>Code and written answers compared across the class: <a href="similarity.html">similarity.html</a>, '
+            f"written next to this page by <code>{esc(command)}</code> (run it after grading). Similarity is a "
+            "reason to look, not evidence.</p>")
 
 
 def _counts(found, every, singles) -> str:
@@ -43,6 +53,13 @@ def _counts(found, every, singles) -> str:
     items = [f"{len({f.student_id for f in found.files})} students, {len(found.files)} files",
              f"mean {number(mean)}%, median {number(median)}% (students with one file)"]
     items.append(", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted(statuses.items())))
+    pending = sum(bool(q.get("needs_review")) for r in every for q in r["questions"])
+    reviewed = sum(bool(q.get("review")) for r in every for q in r["questions"])
+    if pending or reviewed:
+        items.append(f"{pending} answer(s) to review, {reviewed} reviewed (dlgrade review)")
+    late = sum(bool((r.get("late") or {}).get("penalty")) for r in every)
+    if late:
+        items.append(f"{late} late submission(s) with a penalty")
     if found.duplicates:
         items.append(f"{len(found.duplicates)} students with several files (no score until resolved)")
     return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
@@ -125,19 +142,46 @@ def _link(record) -> str:
     return f'<a href="feedback/{esc(record["_name"])}.html">{esc(record["student_id"])}</a>'
 
 
-def _review(every) -> str:
+def _review(every, labels: dict) -> str:
     rows = []
     for r in sorted(every, key=lambda r: (r["student_id"], r["file"])):
         for q in r["questions"]:
             if q.get("needs_review"):
-                why = (q.get("error") or {}).get("message") or "; ".join(
-                    c["message"] + (f" ({c['detail']})" if c.get("detail") else "") for c in q["checks"])
+                error = (q.get("error") or {}).get("message")
+                why = esc(error) if error else "<br>".join(
+                    esc(c["message"]) + (f"<br><small>{readable(c['detail'], labels.get(q['id'], {}))}</small>"
+                                         if c.get("detail") else "") for c in q["checks"])
+                if q.get("review_reasons"):
+                    why = f"<em>{esc('; '.join(q['review_reasons']))}</em><br>" + why
+                if (q.get("review") or {}).get("changed"):
+                    why = "<strong>auto score changed since review</strong><br>" + why
                 answer = r.get("answers", {}).get(q["id"], "")
-                if len(answer) > ANSWER_CHARS:
-                    answer = answer[:ANSWER_CHARS] + " [...]"
-                rows.append([_link(r), esc(q["id"]), f"{number(q['earned'])} / {number(q['points'])}", esc(why),
+                rows.append([_link(r), esc(q["id"]), f"{number(q['earned'])} / {number(q['points'])}", why,
                              f"<pre>{esc(answer)}</pre>" if answer else ""])
     return table(["student", "question", "points", "what the grader saw", "answer"], rows)
+
+
+def unsandboxed(isolation) -> bool:
+    """Whether a result's ``isolation`` (words, or a mapping with ``sandboxed`` or ``kind``) says it ran
+    without a sandbox."""
+    if isinstance(isolation, dict):
+        if "sandboxed" in isolation:
+            return not isolation["sandboxed"]
+        return str(isolation.get("kind", isolation.get("level", ""))).lower() in ("none", "unsandboxed")
+    return str(isolation).strip().lower().startswith("none")
+
+
+def _isolation(every) -> str:
+    kinds = Counter(json.dumps(r.get("isolation", ""), sort_keys=True) if isinstance(r.get("isolation"), dict)
+                    else str(r.get("isolation", "")) for r in every)
+    if not kinds:
+        return ""
+    loose = sum(unsandboxed(r.get("isolation", "")) for r in every)
+    lines = "; ".join(f"{esc(k or 'not recorded')} ({n} submission{'s' if n != 1 else ''})"
+                      for k, n in sorted(kinds.items()))
+    banner = (f'<div class="banner">Unsandboxed: {loose} of {len(every)} submission(s) ran without a sandbox; '
+              "student code could read and write what the grader can.</div>") if loose else ""
+    return f'{banner}<p class="meta">isolation: {lines}</p>'
 
 
 def _problems(found, every) -> str:
@@ -146,6 +190,7 @@ def _problems(found, every) -> str:
         if r.get("problem"):
             rows.append([_link(r), esc(KIND_LABELS.get(r["problem"]["kind"], r["problem"]["kind"])),
                          esc(r["problem"].get("message", ""))])
+    rows += [[esc(f.student_id), "identity", esc(f"{f.origin}: {note}")] for f in found.files for note in f.notes]
     rows += [["", "ignored input", esc(i)] for i in found.ignored]
     return table(["student", "problem", "detail"], rows)
 

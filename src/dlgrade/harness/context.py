@@ -19,12 +19,17 @@ _DATA_CACHE: dict = {}
 
 
 def load_trusted(name: str, options: dict):
-    """``dlgrade.data.load`` in the grader's process, cached for the life of the process."""
+    """``dlgrade.data.load`` in the grader's process, with the test split, cached for the life of the process.
+
+    The student side loads the same options with ``student=True`` (train and
+    validation only); the test split exists in this process alone.
+    """
+    options = {k: v for k, v in options.items() if k != "student"}
     key = (name, tuple(sorted(options.items())))
     if key not in _DATA_CACHE:
         from dlgrade.data import load
 
-        _DATA_CACHE[key] = load(name, **options)
+        _DATA_CACHE[key] = load(name, student=False, **options)
     return _DATA_CACHE[key]
 
 
@@ -72,7 +77,7 @@ class Context:
         return dict(self.profile.data.get(name, {}))
 
     def data(self, name: str):
-        """The dataset as the grader sees it (trusted, with labels)."""
+        """The dataset as the grader sees it: trusted, with its test split (``.test``)."""
         return load_trusted(name, self.data_options(name))
 
     def rng(self, label: str) -> np.random.Generator:
@@ -88,8 +93,10 @@ class Context:
     def heldout(self, name: str, n: int | None = None, *, noise: float = 0.01):
         """A secret subsample of the test split: shuffled, lightly perturbed inputs and their labels.
 
-        The order and the noise differ per student, so a table of test labels,
-        or a lookup of exact test images, earns nothing.
+        The test split never enters the student's process (the student side loads
+        train and validation only), so a model fitted on everything the student
+        can reach has not seen these images. The order and the noise differ per
+        student, so a table of labels, or a lookup of exact images, earns nothing.
         """
         dataset = self.data(name)
         X = dataset.X_test.numpy()

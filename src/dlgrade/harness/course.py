@@ -58,6 +58,10 @@ def _no_unknown(d: dict, allowed: set, where: str) -> None:
         raise SpecError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
 
 
+LIMIT_FIELDS = {"memory_mb": 256, "processes": 16, "cpu_seconds": 1}
+"""Resource limits a profile may set, with the least value accepted."""
+
+
 @dataclass(frozen=True)
 class Profile:
     """How an exercise is graded under one profile (quick or full)."""
@@ -73,23 +77,47 @@ class Profile:
     """Named training recipes (dicts accepted by ``dlgrade.train.Recipe.from_dict``)."""
     params: dict = field(default_factory=dict)
     """Free-form numbers a test reads (seeds to try, subset sizes, ...)."""
+    threads: int = 1
+    """torch and BLAS threads of each submission: fixed, so that measurements do not depend on
+    the machine's cores or the number of workers."""
+    limits: dict = field(default_factory=dict)
+    """Resource limits of each submission (:data:`LIMIT_FIELDS`: ``memory_mb``, ``processes``,
+    ``cpu_seconds``); those not given keep the grader's defaults."""
 
     @classmethod
     def from_dict(cls, name: str, d: dict, where: str) -> "Profile":
         if not isinstance(d, dict):
             raise SpecError(f"{where}: expected a mapping")
-        _no_unknown(d, {"time_limit", "request_timeout", "data", "recipes", "params"}, where)
+        _no_unknown(d, {"time_limit", "request_timeout", "data", "recipes", "params", "threads",
+                        *LIMIT_FIELDS}, where)
+        limits = {}
+        for key, least in LIMIT_FIELDS.items():
+            value = _field(d, key, int, where, None)
+            if value is not None:
+                if value < least:
+                    raise SpecError(f"{where}: field '{key}' should be at least {least}, got {value}")
+                limits[key] = value
+        threads = _field(d, "threads", int, where, 1)
+        if not 1 <= threads <= 256:
+            raise SpecError(f"{where}: field 'threads' should be between 1 and 256, got {threads}")
+        for key in ("time_limit", "request_timeout"):
+            if key in d and not _field(d, key, float, where) > 0:
+                raise SpecError(f"{where}: field '{key}' should be positive, got {d[key]!r}")
         data = _field(d, "data", dict, where, {})
         for key, options in data.items():
             if not isinstance(options, dict):
                 raise SpecError(f"{where}.data.{key}: expected a mapping of load options")
+            if "student" in options:
+                raise SpecError(f"{where}.data.{key}: 'student' is not a profile option",
+                                hint="the student side always loads train and validation only; "
+                                     "the grader alone loads the test split")
         recipes = _field(d, "recipes", dict, where, {})
         for key, recipe in recipes.items():
             if not isinstance(recipe, dict):
                 raise SpecError(f"{where}.recipes.{key}: expected a mapping")
         return cls(name, _field(d, "time_limit", float, where, 300.0),
                    _field(d, "request_timeout", float, where, 60.0), data, recipes,
-                   _field(d, "params", dict, where, {}))
+                   _field(d, "params", dict, where, {}), threads, limits)
 
 
 @dataclass(frozen=True)
@@ -128,6 +156,11 @@ class Exercise:
     """Profile name -> :class:`Profile`."""
     root: Path
     """The course folder."""
+    review: dict = field(default_factory=dict)
+    """Question id -> "always" (an instructor reads every non-empty answer) or "auto" (only answers the
+    rubric is unsure about; the default)."""
+    late: dict = field(default_factory=dict)
+    """The late policy as written (due, grace, penalty...; validated by :mod:`dlgrade.grade.late_policy`)."""
 
     @property
     def spec_dir(self) -> Path:
@@ -175,14 +208,18 @@ class Exercise:
             raise SpecError(f"{path}: no such exercise '{ex_id}'")
         d = read_yaml(path)
         where = str(path)
-        _no_unknown(d, {"title", "notebook", "profiles"}, where)
+        _no_unknown(d, {"title", "notebook", "profiles", "review", "late"}, where)
         profiles = _field(d, "profiles", dict, where)
         for name in profiles:
             if name not in PROFILES:
                 raise SpecError(f"{where}: unknown profile '{name}' (use {' or '.join(PROFILES)})")
+        review = _field(d, "review", dict, where, {})
+        for qid, how in review.items():
+            if how not in ("always", "auto"):
+                raise SpecError(f"{where}: review.{qid} should be 'always' or 'auto', got {how!r}")
         return cls(ex_id, _field(d, "title", str, where), _field(d, "notebook", str, where),
                    {n: Profile.from_dict(n, p, f"{where}: profiles.{n}") for n, p in profiles.items()},
-                   Path(root))
+                   Path(root), {str(k): v for k, v in review.items()}, _field(d, "late", dict, where, {}))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ KINDS = (
     "bad_output",       # wrong type, shape, dtype, NaN, too large, ...
     "timeout",          # the request ran past its time limit
     "crashed",          # the student's process died (sys.exit, os._exit, out of memory, killed)
+    "grader_error",     # dlgrade's own code failed while measuring there: not the student's error
 )
 
 

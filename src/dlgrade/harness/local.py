@@ -13,7 +13,7 @@ from dlgrade.harness.context import Context
 from dlgrade.harness.course import Exercise
 from dlgrade.harness.notebook import code_cells, read_notebook, run_cells, short_answers
 from dlgrade.harness.questions import load_questions, run_question
-from dlgrade.harness.submission import CellRun, LocalSubmission
+from dlgrade.harness.submission import CellRun, LocalSubmission, grader_fingerprints
 
 
 def run_trusted(exercise: Exercise, notebook: Path, *, profile: str = "quick", train_seed: int = 0,
@@ -25,9 +25,11 @@ def run_trusted(exercise: Exercise, notebook: Path, *, profile: str = "quick", t
         ns: dict = {"__name__": "__main__"}
         prof = exercise.profile(profile)
         deadline = time.monotonic() + prof.time_limit
+        grader_fingerprints()               # dlgrade's and torch's objects before the notebook can change them
         runs = run_cells(code_cells(nb), ns, deadline=deadline)
         sub = LocalSubmission(ns, cells=[CellRun(c.index, c.cell_id, status, msg) for c, status, msg in runs],
-                              markdown_answers=short_answers(nb), timeout=prof.request_timeout)
+                              markdown_answers=short_answers(nb), timeout=prof.request_timeout,
+                              sources=[c.source for c in code_cells(nb)])
         ctx = Context(exercise, profile, student_id=student_id, train_seed=train_seed, calibrating=calibrating)
         wanted = load_questions(exercise.tests_path)
         if questions:

@@ -1,5 +1,8 @@
-"""Checks on the models a student's code builds, before the grader trains them."""
+"""Models a student's code builds: checks before training, and rebuilt networks the grader trains and scores."""
 from __future__ import annotations
+
+import contextlib
+import time
 
 import numpy as np
 
@@ -19,3 +22,76 @@ def require_untrained(sub, model, X: np.ndarray, y: np.ndarray, *, what: str, li
         raise StudentError("bad_output", f"{what} returned a model that already reaches {accuracy:.0%} on the "
                            "grader's test images before any training: build the model untrained, the grader "
                            "trains it")
+
+
+def grader_network(sub, builder: str, args=(), kwargs=None, *, sample, seed: int):
+    """The network ``builder(*args, **kwargs)`` returns, rebuilt on the grader's side (a ``netdesc.Network``).
+
+    The student's builder runs once (under ``seed``) on the student's side,
+    which only describes what it returned; the layers are built here from
+    torch's classes, initialised under ``seed``. Use :meth:`Network.fresh` for
+    more copies under other seeds. Raises StudentError naming any part of the
+    model that cannot be described.
+    """
+    model = sub.call_with(builder, args, kwargs, seed=seed)
+    try:
+        return sub.network(model, sample, seed=seed)
+    finally:
+        sub.release(model)
+
+
+def train_network(net, ctx, data: str, recipe: str, *, seed: int) -> dict:
+    """Train a rebuilt network in this process with the profile's recipe on the grader's copy of ``data``.
+
+    Returns the fit summary (``seconds``, ``stopped``, ``steps``, ``history``);
+    the time spent is added to ``ctx.train_seconds``. No student code runs
+    here: the network holds torch's classes only.
+    """
+    from dlgrade.errors import DlgradeError
+    from dlgrade.harness.factories import fit_summary
+    from dlgrade.train import fit
+
+    start = time.perf_counter()
+    try:
+        with _fixed_threads(ctx):
+            result = fit(net.module, ctx.data(data), ctx.recipe(recipe), seed=seed, device=_device(ctx))
+    except (DlgradeError, RuntimeError, ValueError) as exc:
+        raise StudentError("bad_output", f"the grader could not train your network on {data}: "
+                           f"{str(exc)[:300]}") from None
+    finally:
+        ctx.train_seconds = getattr(ctx, "train_seconds", 0.0) + time.perf_counter() - start
+    return fit_summary(result)
+
+
+def network_logits(net, ctx, X) -> np.ndarray:
+    """Logits of a rebuilt network on ``X`` (eval mode, no grad), computed in this process."""
+    from dlgrade.errors import DlgradeError
+    from dlgrade.train import predict
+
+    try:
+        with _fixed_threads(ctx):
+            return predict(net.module, X, device=_device(ctx)).numpy()
+    except (DlgradeError, RuntimeError, ValueError) as exc:
+        raise StudentError("bad_output", f"your network does not run on the grader's inputs: "
+                           f"{str(exc)[:300]}") from None
+
+
+@contextlib.contextmanager
+def _fixed_threads(ctx):
+    """The profile's torch thread count (``ctx.threads``) while the grader trains or scores: a fixed
+    number, so that a network's measurements do not depend on the machine's cores or the workers."""
+    n = getattr(ctx, "threads", None)
+    if not n:
+        yield
+        return
+    import torch
+
+    # Not restored afterwards: grading threads of one batch share this process and all ask for the
+    # same number, so none of them can see another's count change under it mid-training.
+    if torch.get_num_threads() != int(n):
+        torch.set_num_threads(int(n))
+    yield
+
+
+def _device(ctx) -> str:
+    return str(getattr(ctx, "device", None) or "auto")

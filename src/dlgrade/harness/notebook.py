@@ -22,6 +22,8 @@ from pathlib import Path
 import nbformat
 
 from dlgrade.errors import SubmissionError
+from dlgrade.harness.strip_outputs import notebook_bytes
+from dlgrade.harness.match_cells import CellMatch, is_check_call, match_cells
 
 ROLES = ("setup", "answer", "check", "train", "short_answer", "solution_only")
 LOCKED_ROLES = ("setup", "check")
@@ -36,7 +38,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     """Parse ``path`` as a v4 notebook; SubmissionError naming the file and the problem otherwise."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = notebook_bytes(path)  # a large file without its outputs, before parsing
     except OSError as exc:
         raise SubmissionError(f"{path}: cannot read ({exc.strerror})") from None
     if not raw.strip():
@@ -47,6 +49,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise SubmissionError(f"{path}: not a notebook (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise SubmissionError(f"{path}: not a notebook (invalid JSON at line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise SubmissionError(f"{path}: not a notebook (its JSON is nested too deeply to read)") from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise SubmissionError(f"{path}: not a notebook (no 'cells' in the JSON)")
     major = data.get("nbformat")
@@ -58,19 +62,26 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise SubmissionError(f"{path}: notebook could not be read ({type(exc).__name__}: {exc})"[:300]) from None
     if major < 4:
         nb.metadata.setdefault("dlgrade_converted_from", major)
+        for cell in nb.cells:  # the converter makes up random ids: the grader matches cells instead
+            cell.pop("id", None)
+        nb["nbformat_minor"] = 4
     if not nb.cells:
         raise SubmissionError(f"{path}: the notebook has no cells")
     return nb
 
 
+def _dlgrade_meta(cell) -> dict:
+    meta = cell.get("metadata")
+    meta = meta.get("dlgrade") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def role(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("dlgrade", {})
-    return meta.get("role") if isinstance(meta, dict) else None
+    return _dlgrade_meta(cell).get("role")
 
 
 def cell_question(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("dlgrade", {})
-    return meta.get("question") if isinstance(meta, dict) else None
+    return _dlgrade_meta(cell).get("question")
 
 
 def strip_magics(source: str) -> tuple[str, int]:
@@ -115,13 +126,23 @@ def short_answers(nb) -> dict[str, str]:
     return out
 
 
-def restore_locked(nb, template) -> list[str]:
-    """Overwrite locked cells of ``nb`` with the template's (matched by id); returns messages.
+def restore_locked(nb, template, match: CellMatch | None = None) -> list[str]:
+    """Overwrite locked cells of ``nb`` with the template's; returns messages for the student.
 
-    A locked cell the student deleted is put back in the template's position
-    relative to its neighbours; one the student edited is restored.
+    Cells are first matched to the template's (:func:`dlgrade.harness.match_cells.match_cells`:
+    by id, then by content and position) and take the template's ids. A locked
+    cell the student deleted is put back in the template's position relative
+    to its neighbours; one the student edited is restored. Roles come from the
+    template only; a cell that only calls ``check(...)`` is a check cell
+    wherever it is. A short answer whose cell cannot be found is said so.
     """
+    match = match or match_cells(nb, template)
     messages = []
+    if not match.by_id_only:
+        messages.append(("the notebook's cells have no ids (an older notebook format, or stripped by an editor)"
+                         if match.without_ids else "some of the exercise's cells were replaced by new ones")
+                        + ": they were matched to the exercise's cells by content and position")
+    _adopt_ids(nb, template, match)
     by_id = {c.get("id"): i for i, c in enumerate(nb.cells)}
     for t_index, t_cell in enumerate(template.cells):
         if role(t_cell) not in LOCKED_ROLES:
@@ -131,18 +152,46 @@ def restore_locked(nb, template) -> list[str]:
             nb.cells.insert(min(t_index, len(nb.cells)), nbformat.from_dict(dict(t_cell)))
             by_id = {c.get("id"): k for k, c in enumerate(nb.cells)}
             messages.append(f"a protected cell (id {t_cell.get('id')}) was missing and was restored")
-        elif nb.cells[i].source != t_cell.source or role(nb.cells[i]) != role(t_cell):
+        elif nb.cells[i].source != t_cell.source or role(nb.cells[i]) not in (role(t_cell), None):
             nb.cells[i] = nbformat.from_dict(dict(t_cell))
             messages.append(f"protected cell {i + 1} was edited; the original was restored")
+        else:  # unchanged, perhaps without its metadata (stripped by an editor)
+            nb.cells[i] = nbformat.from_dict(dict(t_cell))
     # Role metadata comes from the template too: a student cannot un-skip or re-role a cell.
     roles = {c.get("id"): c.get("metadata", {}).get("dlgrade") for c in template.cells}
     for cell in nb.cells:
-        meta = cell.setdefault("metadata", {})
+        meta = cell.get("metadata")
+        if not isinstance(meta, dict):  # a hand-edited notebook: nothing of it is trusted anyway
+            meta = cell["metadata"] = nbformat.NotebookNode()
         if cell.get("id") in roles and roles[cell.get("id")] is not None:
             meta["dlgrade"] = roles[cell.get("id")]
+        elif cell.cell_type == "code" and is_check_call(cell.source):
+            meta["dlgrade"] = {"role": "check"}
         else:
             meta.pop("dlgrade", None)
+    found = {cell.get("id") for cell in nb.cells}
+    for t_cell in template.cells:
+        if role(t_cell) == "short_answer" and cell_question(t_cell) and t_cell.get("id") not in found:
+            why = ("no cell of the notebook could be matched to the answer cell (its cells have no ids)"
+                   if match.without_ids else "its answer cell was deleted")
+            messages.append(f"your answer to {cell_question(t_cell)} was not found: {why} (write it in the "
+                            f"cell below the question, in the exercise's notebook)")
     return messages
+
+
+def _adopt_ids(nb, template, match: CellMatch) -> None:
+    """Matched cells take their template cell's id; other cells keep a unique id of their own."""
+    t_ids = {c.get("id") for c in template.cells}
+    used = set()
+    for i, cell in enumerate(nb.cells):
+        j = match.pairs.get(i)
+        if j is not None and template.cells[j].get("id"):
+            cell["id"] = template.cells[j]["id"]
+        elif not cell.get("id") or cell.get("id") in t_ids or cell.get("id") in used:
+            cell["id"] = f"student-{i + 1}"
+        used.add(cell["id"])
+    if nb.get("nbformat_minor", 5) < 5:
+        nb["nbformat_minor"] = 5  # cells now have ids
 
 
 def run_cells(cells: list[CodeCell], namespace: dict, *, deadline: float | None = None):

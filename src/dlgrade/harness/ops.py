@@ -92,6 +92,11 @@ class Dispatcher:
         except MemoryError:
             return {"ok": False, "error": {"kind": "crashed", "message": "ran out of memory"}}
         except Exception as exc:  # noqa: BLE001 - any error in student code is reported
+            if op in MEASURING_OPS and not _from_student_code(exc):
+                return {"ok": False, "error": {
+                    "kind": "grader_error", "detail": "".join(traceback.format_exception_only(type(exc), exc))[-2000:],
+                    "message": f"the grader's own measurement ({op}) failed on your object: "
+                               f"{type(exc).__name__}: {exc}"[:1000]}}
             return {"ok": False, "error": describe_exception(exc)}
 
     def _lookup(self, name: str):
@@ -177,6 +182,18 @@ class Dispatcher:
             inputs = torch.as_tensor(inputs)
         return self._out(predict(module, inputs, device=self.device, batch_size=batch_size))
 
+    def op_network(self, ref, sample):
+        """The JSON description of a student's network (see ``harness.netdesc``): text, never weights."""
+        from dlgrade.harness import netdesc
+
+        return netdesc.describe(self.resolve(ref), self._in(sample))
+
+    def op_integrity(self):
+        """Fingerprints of dlgrade's and torch's objects as they are now (compared on the grader's side)."""
+        from dlgrade.harness.integrity import fingerprints
+
+        return self._out(fingerprints())
+
     def op_release(self, refs):
         for ref_id in refs:
             self.objects.pop(ref_id, None)
@@ -188,6 +205,15 @@ def _not_implemented_message(request: dict, exc: Exception) -> str:
     what = f"`{name}`" if name else "this part"
     hint = f" ({exc})" if str(exc) else ""
     return f"{what} is not implemented yet: the stub still raises NotImplementedError{hint}"
+
+
+MEASURING_OPS = frozenset({"describe", "state_dict", "make", "integrity", "dataset"})
+"""Requests that run dlgrade's own code (measuring or building), not the student's forward or functions."""
+
+
+def _from_student_code(exc: BaseException) -> bool:
+    """Did a frame of the traceback run code of the notebook's cells?"""
+    return any(frame.filename.startswith("<cell") for frame in traceback.extract_tb(exc.__traceback__))
 
 
 def describe_exception(exc: BaseException) -> dict:

@@ -16,7 +16,10 @@ passed, capped at the question's points. A :class:`StudentError` raised while
 the question runs (missing function, exception, bad output, timeout) stops the
 question: checks already passed keep their points, the rest are lost, and the
 error becomes the question's message. Any other exception in a test is a
-grader bug: the question scores 0, and the result is flagged for review.
+grader bug: the question scores 0, and the result is flagged for review. A
+question that used dlgrade's objects on the student's side while the notebook
+changed dlgrade's or torch's own objects (``harness.integrity``) scores 0 and
+is flagged for review.
 """
 from __future__ import annotations
 
@@ -117,13 +120,18 @@ class QuestionResult:
     """Named values measured on the grader side (used by calibration)."""
     bounds: dict = field(default_factory=dict)
     """For measurements compared with a threshold: "min" (needs >=) or "max" (needs <=)."""
+    review_reasons: tuple[str, ...] = ()
+    """Why an instructor should look (empty when ``needs_review`` is false)."""
+    figures: tuple = ()
+    """(caption, PNG bytes) pairs the test drew for the student's feedback (kept out of :meth:`to_dict`:
+    the grading step stores them as files)."""
 
     def to_dict(self) -> dict:
         return {
             "id": self.id, "title": self.title, "points": self.points, "earned": self.earned,
             "checks": [vars(c) for c in self.checks], "error": self.error,
             "needs_review": self.needs_review, "seconds": round(self.seconds, 3),
-            "measurements": self.measurements, "bounds": self.bounds,
+            "measurements": self.measurements, "bounds": self.bounds, "review_reasons": list(self.review_reasons),
         }
 
 
@@ -141,6 +149,7 @@ class Checks:
         self.measurements: dict[str, float] = {}
         self.bounds: dict[str, str] = {}
         self.review_reasons: list[str] = []
+        self.figures: list[tuple[str, bytes]] = []
 
     # -- recording ----------------------------------------------------------------
     def check(self, condition, message: str, *, points: float, hint: str = "", detail: str = "") -> bool:
@@ -184,6 +193,10 @@ class Checks:
         return self.check(value <= limit, message, points=points, hint=hint,
                           detail=f"{name} = {value:.4g} (needs <= {limit:.4g})")
 
+    def figure(self, png: bytes, caption: str = "") -> None:
+        """Show a PNG (drawn on the grader's side, e.g. from the student's figure's data) in the feedback."""
+        self.figures.append((str(caption), bytes(png)))
+
     def review(self, reason: str) -> None:
         """Flag this question for an instructor's review."""
         self.review_reasons.append(reason)
@@ -202,6 +215,12 @@ def _max_diff(a: np.ndarray, e: np.ndarray) -> float:
         return math.nan
 
 
+def _integrity_findings(sub) -> list[str]:
+    """``sub.integrity_findings()`` where the submission offers it (see ``harness.integrity``)."""
+    check = getattr(sub, "integrity_findings", None)
+    return list(check()) if callable(check) else []
+
+
 def run_question(q: Question, sub, context=None) -> QuestionResult:
     """Run one question and score it by the rule in this module's docstring."""
     t = Checks(context)
@@ -211,15 +230,25 @@ def run_question(q: Question, sub, context=None) -> QuestionResult:
         q.run(sub, t)
     except StudentError as exc:
         error = exc.to_dict()
+        if exc.kind == "grader_error":   # dlgrade's own code failed in the student's process: not the student's error
+            t.review(exc.message)
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken test must not stop the batch
         error = {"kind": "grader_error", "message": f"the grader could not finish this question "
                  f"({type(exc).__name__}: {exc})"[:500]}
         t.review(error["message"])
-    earned = min(q.points, sum(c.points for c in t.results if c.passed))
+    findings = _integrity_findings(sub)
+    if findings:
+        t.check(False, "the notebook leaves dlgrade's and torch's own objects unchanged", points=0,
+                detail="; ".join(findings)[:500],
+                hint="do not replace or modify functions of dlgrade or torch: this question is held at 0 "
+                     "until an instructor reviews it")
+        t.review("the notebook changed dlgrade's or torch's objects: " + "; ".join(findings)[:400])
+    earned = 0.0 if findings else min(q.points, sum(c.points for c in t.results if c.passed))
     return QuestionResult(
         q.id, q.title, q.points, round(earned, 6), tuple(t.results), error,
         needs_review=bool(t.review_reasons), seconds=time.perf_counter() - start,
-        measurements=dict(t.measurements), bounds=dict(t.bounds),
+        measurements=dict(t.measurements), bounds=dict(t.bounds), review_reasons=tuple(t.review_reasons),
+        figures=tuple(t.figures),
     )

@@ -52,6 +52,8 @@ class Submission(abc.ABC):
     """PNG files of the figures the notebook drew."""
     timeout: float = 60.0
     """Default time limit for one request, in seconds."""
+    sources: list[str] = field(default_factory=list)
+    """The notebook's code cells as graded: scanned for changes to dlgrade's and torch's objects."""
 
     @abc.abstractmethod
     def _send(self, op: str, fields: dict, timeout: float):
@@ -62,7 +64,10 @@ class Submission(abc.ABC):
         """The array store this side writes arguments to."""
 
     def _request(self, op: str, timeout: float | None = None, **fields):
-        return self._send(op, fields, self.timeout if timeout is None else timeout)
+        value = self._send(op, fields, self.timeout if timeout is None else timeout)
+        if op in TRUSTED_OPS:
+            self._used_trusted = True
+        return value
 
     def _enc(self, value):
         return encode(value, self._store())
@@ -134,6 +139,21 @@ class Submission(abc.ABC):
         out = self._request("predict", timeout, model=model.id, X=self._enc(X), batch_size=batch_size)
         return expect_array(out, what="the model's output", ndim=2, rows=len(X))
 
+    def network(self, model: Ref, sample, *, seed: int | None = None, timeout: float | None = None):
+        """The student's network rebuilt on this side from torch's classes (a ``netdesc.Network``).
+
+        The student's side only describes ``model`` (traced on ``sample``, a
+        small input batch); the layers are built here, initialised under
+        ``seed``, and checked against the parameter count and output shape the
+        student's side reported. Train and score the result in the grader's
+        process: no student code runs in it. Raises StudentError naming what
+        cannot be described.
+        """
+        from dlgrade.harness import netdesc
+
+        text = self._request("network", timeout, ref=model.id, sample=self._enc(sample))
+        return netdesc.rebuild(text, seed=seed)
+
     def release(self, *refs: Ref) -> None:
         """Free student-side objects that are no longer needed."""
         self._request("release", refs=[r.id for r in refs])
@@ -145,6 +165,45 @@ class Submission(abc.ABC):
 
     def cell_errors(self) -> list[CellRun]:
         return [c for c in self.cells if c.status == "error"]
+
+    # -- integrity ----------------------------------------------------------------
+    def integrity_findings(self) -> list[str]:
+        """Why the question that just ran must be held for review: the notebook changed dlgrade's or
+        torch's own objects (see ``harness.integrity``). Empty when the question used none of
+        dlgrade's objects on the student's side, or nothing was found. Resets for the next question.
+        """
+        if not getattr(self, "_used_trusted", False):
+            return []
+        self._used_trusted = False
+        from dlgrade.harness import integrity
+
+        sources = getattr(self, "sources", None) or []
+        found = [f"the notebook assigns to {target}" for target in integrity.scan_sources(sources)]
+        try:
+            reported = self._send("integrity", {}, self.timeout)
+        except StudentError as exc:
+            if exc.kind in ("timeout", "crashed"):   # the process is gone; the next one starts clean
+                return found
+            return found + [f"dlgrade's integrity check could not run in the notebook's process ({exc.message})"]
+        changed = integrity.compare(reported, grader_fingerprints())
+        if changed:
+            more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+            found.append("the notebook's process has changed " + ", ".join(changed[:5]) + more)
+        return found
+
+
+TRUSTED_OPS = frozenset({"make", "describe", "state_dict", "load_state", "dataset", "train", "predict", "network"})
+"""Requests whose answers rely on dlgrade's and torch's own objects in the student's process."""
+_FINGERPRINTS: dict = {}
+
+
+def grader_fingerprints() -> dict:
+    """This process's fingerprints, computed once (the grader's process never runs student code)."""
+    if not _FINGERPRINTS:
+        from dlgrade.harness.integrity import fingerprints
+
+        _FINGERPRINTS.update(fingerprints())
+    return _FINGERPRINTS
 
 
 def expect_array(value, *, what: str, ndim: int | None = None, rows: int | None = None,

@@ -6,8 +6,8 @@ Entry points (keyword-only options; the CLI ``dlgrade quiz ...`` wraps them):
   :func:`grade` (``quiz grade``), :func:`export` (``quiz export``),
   :func:`evaluate_rubrics` (``quiz evaluate``: rubric agreement with human scores);
 * :func:`open_quiz` for notebooks: ``open_quiz("concepts", student="s1").answer(qid, "B")``;
-* :mod:`dlgrade.quiz.rubric` (``load_rubrics``, ``grade_text``), shared with the
-  notebook exercises' short-answer questions.
+* the rubric engine lives in :mod:`dlgrade.rubric` (``load_rubrics``, ``grade_text``), shared
+  with the notebook exercises' short-answer questions; its names are re-exported here.
 
 Nothing here imports torch.
 """
@@ -17,7 +17,7 @@ from dlgrade.quiz.bank import list_quizzes, load_quiz, resolve_quiz
 from dlgrade.quiz.evaluate import evaluate_rubrics
 from dlgrade.quiz.exporters import export
 from dlgrade.quiz.gradebook import grade
-from dlgrade.quiz.rubric import KeyPoint, Rubric, RubricResult, grade_text, load_rubrics
+from dlgrade.rubric import KeyPoint, Rubric, RubricResult, grade_text, load_rubrics
 from dlgrade.quiz.score import Feedback
 from dlgrade.quiz.session import QuizSession, open_quiz
 from dlgrade.quiz.spec import Question, Quiz

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from dlgrade.errors import SpecError
 from dlgrade.quiz.bank import bank_dir, list_quizzes
-from dlgrade.quiz.rubric import SemanticMatcher
+from dlgrade.rubric.grade import SemanticMatcher
 from dlgrade.quiz.score import score_response
 from dlgrade.quiz.variant import make_instance
 
@@ -101,7 +101,7 @@ class Agreement:
         return {k: self._subset(lambda s, k=k: getattr(s.item, attr) == k) for k in keys}
 
     def as_markdown(self) -> str:
-        """A table of the figures: all answers, per split, per category."""
+        """A table of the figures: all answers, per split, per category, per question."""
         def row(name: str, a: "Agreement") -> str:
             big = a.big_errors
             return (f"| {name} | {a.n} | {a.mae:.2f} | {a.mae_fraction:.1%} | {a.band_agreement:.0%} | "
@@ -110,6 +110,7 @@ class Agreement:
                  "| off by >= 40% |", "|---|---|---|---|---|---|---|", row("all", self)]
         lines += [row(f"split: {k}", v) for k, v in self.by("split").items()]
         lines += [row(f"category: {k}", v) for k, v in self.by("category").items()]
+        lines += [row(f"question: {k}", v) for k, v in self.by("question").items()]
         return "\n".join(lines)
 
 

@@ -8,11 +8,16 @@ as when they took the quiz. Outputs, all written atomically and deterministic
 * ``gradebook.csv``: student_id, score, max_points, percent, answered, missing,
   needs_review, then the points of every question id (blank: not in that student's variant);
 * ``review.csv``: every answer flagged for instructor review, with the reasons;
-* ``feedback/<student_id>.md``: each answer, its points, key points found and missing.
+* ``feedback/<student_id>.md``: each answer, its points, key points found and missing
+  (an id with characters other than letters, digits and ``._-`` gets ``_`` for them and a short hash).
+
+Student ids, reasons and answers that start like a spreadsheet formula (``=``,
+``+``, ``-``, ``@``) get a leading ``'`` in the CSVs.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -22,10 +27,11 @@ from typing import Iterable
 from dlgrade.quiz import outputs
 from dlgrade.quiz.bank import resolve_quiz
 from dlgrade.quiz.responses import ResponseRow, read_responses
-from dlgrade.quiz.rubric import SemanticMatcher
+from dlgrade.rubric.grade import SemanticMatcher
 from dlgrade.quiz.score import Feedback, score_response
 from dlgrade.quiz.spec import Quiz
 from dlgrade.quiz.variant import format_number, make_paper
+from dlgrade.spreadsheet import safe_cell
 
 GRADEBOOK_FIXED = ["student_id", "score", "max_points", "percent", "answered", "missing", "needs_review"]
 
@@ -45,7 +51,7 @@ class StudentGrade:
 
     @property
     def score(self) -> float:
-        return round(sum(f.points for f in self.feedback), 4)
+        return round(sum(f.points for f in self.feedback if f.counts), 4)
 
     @property
     def needs_review(self) -> int:
@@ -88,9 +94,10 @@ def gradebook_csv(quiz: Quiz, students: Iterable[StudentGrade]) -> str:
     for s in sorted(students, key=lambda s: s.student_id):
         by_id = {f.question_id: f for f in s.feedback}
         answered = sum(f.answered for f in s.feedback)
+        missing = sum(not f.answered and f.counts for f in s.feedback)    # a skipped optional item is not missing
         pct = 100 * s.score / s.max_points if s.max_points else 0.0
-        w.writerow([s.student_id, _num(s.score), _num(s.max_points), f"{pct:.1f}", answered,
-                    len(s.feedback) - answered, s.needs_review]
+        w.writerow([safe_cell(s.student_id), _num(s.score), _num(s.max_points), f"{pct:.1f}", answered,
+                    missing, s.needs_review]
                    + [_num(by_id[q].points) if q in by_id else "" for q in qids])
     return buf.getvalue()
 
@@ -103,8 +110,8 @@ def review_csv(students: Iterable[StudentGrade]) -> str:
     for s in sorted(students, key=lambda s: s.student_id):
         for f in s.feedback:
             if f.needs_review:
-                w.writerow([s.student_id, f.question_id, _num(f.points), _num(f.max_points),
-                            "; ".join(f.reasons), f.response])
+                w.writerow([safe_cell(s.student_id), f.question_id, _num(f.points), _num(f.max_points),
+                            safe_cell("; ".join(f.reasons)), safe_cell(f.response)])
     return buf.getvalue()
 
 
@@ -124,8 +131,12 @@ def feedback_markdown(quiz: Quiz, s: StudentGrade) -> str:
 
 
 def safe_name(student_id: str) -> str:
-    """A file name for a student id (letters, digits, ``._-``; others become ``_``)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", student_id).strip(".") or "_"
+    """A file name for a student id (letters, digits, ``._-``; others become ``_``, and then a short hash of
+    the id follows, so that ``b_b`` and ``bоb`` do not share a file)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", student_id).strip(".")[:80] or "_"
+    if name != student_id:
+        name += "-" + hashlib.sha256(student_id.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return name
 
 
 def grade(quiz: str | Path | Quiz, responses: str | Path, *, out: str | Path | None = None,

@@ -11,8 +11,7 @@ from typing import Any, Mapping
 
 from dlgrade.errors import SpecError
 from dlgrade.quiz import formula as fx
-from dlgrade.quiz import textmatch as tm
-from dlgrade.quiz.rubric import Rubric, _compiled
+from dlgrade.rubric.grade import Rubric, echoed_phrases
 from dlgrade.quiz.spec import (
     DEFAULT_POINTS,
     DIFFICULTIES,
@@ -28,7 +27,8 @@ from dlgrade.quiz.spec import (
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-_COMMON = {"id", "type", "topic", "difficulty", "prompt", "explanation", "source", "points", "follow_ups"}
+_COMMON = {"id", "type", "topic", "difficulty", "prompt", "explanation", "source", "points", "follow_ups",
+           "optional"}
 _BY_TYPE = {
     "single": {"choices", "shuffle"},
     "multi": {"choices", "shuffle"},
@@ -165,13 +165,9 @@ def _check_placeholders(text: str, names: set[str], where: str, field: str) -> N
 
 
 def _check_echo(rubric: Rubric, prompt: str, where: str) -> None:
-    p_raw = tm.words(_PLACEHOLDER_RE.sub(" ", prompt))
-    p_tok = [tm.stem(w) for w in p_raw]
-    for kp in rubric.key_points:
-        for phrase in kp.phrases:
-            if tm.find(_compiled(phrase), p_tok, p_raw, check_negation=False):
-                raise _err(where, f"rubric.{kp.id}", f"phrase {phrase!r} occurs in the prompt, "
-                           "so it can never earn credit (the echo rule): use a phrase that shows understanding")
+    for kp_id, phrase in echoed_phrases(rubric, _PLACEHOLDER_RE.sub(" ", prompt))[:1]:
+        raise _err(where, f"rubric.{kp_id}", f"phrase {phrase!r} occurs in the prompt, "
+                   "so it can never earn credit (the echo rule): use a phrase that shows understanding")
 
 
 def question_from_dict(d: Any, where: str, *, parent: str | None = None) -> Question:
@@ -221,6 +217,12 @@ def question_from_dict(d: Any, where: str, *, parent: str | None = None) -> Ques
     if follow_raw and parent is not None:
         raise _err(at, "follow_ups", "a follow-up cannot have follow-ups of its own")
     follow = tuple(question_from_dict(f, where, parent=qid) for f in follow_raw)
+    optional = d.get("optional", False)
+    if not isinstance(optional, bool):
+        raise _err(at, "optional", "must be true or false")
+    if optional and parent is None:
+        raise _err(at, "optional", "only follow-ups can be optional")
+    fields["optional"] = optional
     return Question(id=qid, type=qtype, topic=_text(d, "topic", at), difficulty=difficulty, prompt=prompt,
                     explanation=explanation, source=_text(d, "source", at), points=float(points),
                     follow_ups=follow, parent=parent, **fields)

@@ -9,7 +9,7 @@ Rules, by type:
 * ``numeric``: full points within the tolerance, else 0. ``535,818``, ``535818``,
   ``1.5e8``, ``150 million`` and ``15.3%`` are all read as numbers; a trailing
   ``%`` divides by 100 unless the question's unit is ``%``.
-* ``short`` and ``interview``: the rubric's fraction (:func:`dlgrade.quiz.rubric.grade_text`) of the points.
+* ``short`` and ``interview``: the rubric's fraction (:func:`dlgrade.rubric.grade_text`) of the points.
 
 A choice response names options by their letter *as shown to that student*
 (``B``, ``a,c``, ``A; C``), or by the option's exact text.
@@ -20,7 +20,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from dlgrade.quiz.rubric import SemanticMatcher, grade_text
+from dlgrade.rubric.grade import SemanticMatcher, grade_text
 from dlgrade.quiz.variant import Instance, format_number
 
 _MULTIPLIERS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
@@ -67,6 +67,27 @@ def parse_choices(text: str, instance: Instance, *, single: bool) -> list[int]:
     return sorted(set(letters))
 
 
+def unreadable(instance: Instance, response: object) -> str | None:
+    """Why ``response`` cannot be read for ``instance`` (a plain sentence naming no key), or None.
+
+    Empty responses and open answers are always readable; a letter outside the
+    options, several letters for a single choice, or a number that is not one
+    are not. ``quiz take`` asks again instead of scoring such input.
+    """
+    q = instance.question
+    text = "" if response is None else str(response).strip()
+    if not text:
+        return None
+    try:
+        if q.type in ("single", "multi"):
+            parse_choices(text, instance, single=q.type == "single")
+        elif q.type == "numeric":
+            parse_number(text)
+    except ResponseError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass(frozen=True)
 class Feedback:
     """The outcome of one answer: points, verdict, and what to learn from it."""
@@ -95,6 +116,8 @@ class Feedback:
     """A strong answer (open questions)."""
     answered: bool = True
     """False when the response was empty or missing."""
+    counts: bool = True
+    """False for an optional question: feedback only, not part of the score."""
 
     @property
     def fraction(self) -> float:
@@ -102,7 +125,8 @@ class Feedback:
 
     def as_text(self) -> str:
         """Plain-text feedback, as the terminal and the per-student files show it."""
-        lines = [f"{self.verdict}  ({format_number(round(self.points, 2))}/{format_number(self.max_points)})"]
+        lines = [f"{self.verdict}  ({format_number(round(self.points, 2))}/{format_number(self.max_points)}"
+                 + ("" if self.counts else ", optional: not counted") + ")"]
         lines += [f"  + {k}" for k in self.found]
         lines += [f"  - missing: {k}" for k in self.missing]
         lines += [f"  ! {r}" for r in self.reasons]
@@ -142,7 +166,8 @@ def score_response(instance: Instance, response: object, *, matcher: SemanticMat
     """Score ``response`` for ``instance`` by the rules in this module's docstring."""
     q = instance.question
     text = "" if response is None else str(response).strip()
-    base = dict(question_id=q.id, max_points=q.points, response=text, explanation=instance.explanation)
+    base = dict(question_id=q.id, max_points=q.points, response=text, explanation=instance.explanation,
+                counts=not q.optional)
     if not text:
         return Feedback(points=0.0, verdict=f"Not answered. Key: {key_text(instance)}", answered=False,
                         model_answer=q.model_answer, **base)

@@ -9,17 +9,20 @@ In a notebook::
     quiz.answer("xor-perceptron", "B")   # -> Feedback, shown as HTML
     quiz.score, quiz.max_points
     quiz.save("my-answers.json")  # a responses file ``dlgrade quiz grade`` reads
+
+Saving keeps every attempt (see :mod:`dlgrade.quiz.attempts`): a session adds
+its own attempt to the file and updates it on later saves; an unfinished
+attempt left in the file is continued by :meth:`QuizSession.resume`.
 """
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.quiz import outputs
+from dlgrade.quiz.attempts import Attempt, AttemptsFile
 from dlgrade.quiz.bank import resolve_quiz
-from dlgrade.quiz.rubric import SemanticMatcher
+from dlgrade.rubric.grade import SemanticMatcher
 from dlgrade.quiz.score import Feedback, score_response
 from dlgrade.quiz.spec import Quiz
 from dlgrade.quiz.variant import Instance, Paper, format_number, make_paper
@@ -44,7 +47,7 @@ class QuestionView:
 
     def __str__(self) -> str:
         q = self.instance.question
-        follow = " (follow-up)" if q.parent else ""
+        follow = (" (optional follow-up, not counted)" if q.optional else " (follow-up)") if q.parent else ""
         unit = f" [{q.numeric.unit}]" if q.numeric is not None and q.numeric.unit else ""
         lines = [f"Q{self.number}{follow} [{q.id}, {format_number(q.points)} pt]: {self.instance.prompt}{unit}"]
         lines += [f"  {chr(65 + i)}) {c.text}" for i, c in enumerate(self.instance.choices)]
@@ -69,6 +72,10 @@ class QuizSession:
         self.matcher = matcher
         self.feedback: dict[str, Feedback] = {}
         self._responses: dict[str, str] = {}
+        self.finished = False
+        """True once the student has been through every question (``take`` sets it; so does answering all)."""
+        self.attempt_number: int | None = None
+        """Which attempt in the saved file this session is (None until saved or resumed)."""
 
     @property
     def quiz(self) -> Quiz:
@@ -96,11 +103,26 @@ class QuizSession:
         fb = score_response(instance, response, matcher=self.matcher)
         self.feedback[qid] = fb
         self._responses[qid] = fb.response
+        if len(self.feedback) == len(self.paper.instances):
+            self.finished = True
         return fb
+
+    def choice_order(self) -> dict[str, list[int]]:
+        """Question id -> bank indices of the options in the order this student sees them (A first)."""
+        out = {}
+        for inst in self.paper.instances:
+            if inst.choices:
+                bank = inst.question.choices
+                out[inst.id] = [next(j for j, b in enumerate(bank) if b is c) for c in inst.choices]
+        return out
+
+    def key_letters(self) -> dict[str, str]:
+        """Question id -> the right letters in this student's order."""
+        return {inst.id: ",".join(inst.correct_letters) for inst in self.paper.instances if inst.choices}
 
     @property
     def score(self) -> float:
-        return round(sum(f.points for f in self.feedback.values()), 4)
+        return round(sum(f.points for f in self.feedback.values() if f.counts), 4)
 
     @property
     def max_points(self) -> float:
@@ -116,22 +138,48 @@ class QuizSession:
         return {"student_id": self.paper.student_id,
                 "answers": {i.id: self._responses.get(i.id, "") for i in self.paper.instances}}
 
-    def save(self, path: str | Path) -> Path:
-        """Add (or replace) this student's row in a JSON responses file, atomically."""
+    def resume(self, path: str | Path) -> Attempt | None:
+        """Continue this student's unfinished attempt saved in ``path``: its answers are scored again.
+
+        Returns the attempt resumed, or None when there is none (the next save starts a new attempt).
+        """
         path = Path(path)
-        rows = []
-        if path.exists():
-            try:
-                rows = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                rows = None
-            if not isinstance(rows, list):
-                from dlgrade.errors import DlgradeError
-                raise DlgradeError(f"{path}: exists and is not a JSON list of responses; not overwriting it")
-        rows = [r for r in rows if not (isinstance(r, dict) and r.get("student_id") == self.paper.student_id)]
-        rows.append(self.responses_row())
-        rows.sort(key=lambda r: str(r.get("student_id", "")))
-        return outputs.write_text(path, json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        if not path.exists():
+            return None
+        attempt = AttemptsFile(path).unfinished(self.paper.student_id, self.quiz.id)
+        if attempt is None:
+            return None
+        ids = {i.id for i in self.paper.instances}
+        for qid, response in attempt.answers.items():
+            if qid in ids and response.strip():
+                self.answer(qid, response)
+        self.finished = False
+        self.attempt_number = attempt.number
+        return attempt
+
+    def save(self, path: str | Path) -> Path:
+        """Write this attempt into the responses file ``path`` (atomically), keeping every other attempt.
+
+        The first save of a session adds a new attempt (or continues the student's unfinished
+        one); later saves update it.
+        """
+        f = AttemptsFile(path)
+        sid, qid = self.paper.student_id, self.quiz.id
+        mine = f.of(sid, qid)
+        attempt = next((a for a in mine if a.number == self.attempt_number), None)
+        if attempt is None:
+            attempt = f.unfinished(sid, qid) or f.new_attempt(sid, qid)
+            self.attempt_number = attempt.number
+        attempt.quiz = qid
+        attempt.answers = {**{k: v for k, v in attempt.answers.items() if v.strip()},
+                           **{i.id: self._responses[i.id] for i in self.paper.instances if i.id in self._responses}}
+        attempt.answers = {i.id: attempt.answers.get(i.id, "") for i in self.paper.instances}
+        attempt.finished = attempt.finished or self.finished
+        # only for answered questions: their feedback showed the key already, so the file leaks nothing new
+        answered = {k for k, v in attempt.answers.items() if v.strip()}
+        attempt.choice_order = {k: v for k, v in self.choice_order().items() if k in answered}
+        attempt.key = {k: v for k, v in self.key_letters().items() if k in answered}
+        return f.write()
 
     def _repr_html_(self) -> str:
         body = "".join(v._repr_html_() for v in self.views())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from dlgrade.quiz import formula as fx
-from dlgrade.quiz.rubric import Rubric
+from dlgrade.rubric.grade import Rubric
 
 QUESTION_TYPES = ("single", "multi", "numeric", "short", "interview")
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -97,6 +97,8 @@ class Question:
     """Questions asked right after this one (interview follow-ups)."""
     parent: str | None = None
     """Id of the question this one follows up, if any."""
+    optional: bool = False
+    """Asked and given feedback, but not counted in the score or the total (e.g. follow-ups beyond the lesson)."""
 
     @property
     def is_open(self) -> bool:

@@ -26,9 +26,9 @@ def _draw(seed: int, label: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}\x1f{label}".encode()).digest()[:8], "big")
 
 
-def _order(seed: int, label: str, items: list) -> list:
+def seeded_order(seed: int, label: str, items: list) -> list:
     """``items`` in a seeded order (a sort by per-item hash: a permutation, stable everywhere)."""
-    return [x for _, x in sorted(((_draw(seed, f"{label}\x1f{i}"), i), x) for i, x in enumerate(items))]
+    return [x for (_, _, x) in sorted((_draw(seed, f"{label}\x1f{i}"), i, x) for i, x in enumerate(items))]
 
 
 def format_number(x: float) -> str:
@@ -90,7 +90,8 @@ class Paper:
 
     @property
     def max_points(self) -> float:
-        return sum(i.question.points for i in self.instances)
+        """Points of the questions that count (optional follow-ups do not)."""
+        return sum(i.question.points for i in self.instances if not i.question.optional)
 
     def instance(self, qid: str) -> Instance:
         for i in self.instances:
@@ -110,7 +111,7 @@ def make_instance(question: Question, seed: int, *, values: dict | None = None, 
     key = question.numeric.value_for(values) if question.numeric is not None else None
     choices = question.choices
     if choices and question.shuffle and shuffle:
-        choices = tuple(_order(seed, f"choices\x1f{question.id}", list(choices)))
+        choices = tuple(seeded_order(seed, f"choices\x1f{question.id}", list(choices)))
     answer = format_number(key) if key is not None else ""
     return Instance(question, fill(question.prompt, values), choices, dict(values), key,
                     fill(question.explanation, {**values, "answer": answer}))
@@ -121,11 +122,11 @@ def select(quiz: Quiz, seed: int) -> list[Question]:
     drawn: set[str] = set()
     for pool in quiz.pools:
         members = [q.id for q in quiz.questions if q.topic == pool.topic]
-        drawn.update(_order(seed, f"pool\x1f{pool.topic}", members)[: pool.draw])
+        drawn.update(seeded_order(seed, f"pool\x1f{pool.topic}", members)[: pool.draw])
     pooled = {p.topic for p in quiz.pools}
     chosen = [q for q in quiz.questions if q.topic not in pooled or q.id in drawn]
     if quiz.shuffle_questions:
-        chosen = _order(seed, "questions", chosen)
+        chosen = seeded_order(seed, "questions", chosen)
     return chosen
 
 

@@ -297,6 +297,31 @@ def leak():
     return out
 '''
 
+FORGE = '''import json, os, stat
+
+def _forge(*lines):
+    """Write ``lines`` to every pipe this process holds: the reply pipe is one of them."""
+    data = b"".join(line.encode() + b"\\n" for line in lines)
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, data)
+        except OSError:
+            pass
+'''
+
+FORGED_LINE = FORGE + '''
+_forge(json.dumps({"seq": 0, "progress": None}))
+print("bwrap: Creating new namespace failed: Operation not permitted; sandbox broken", flush=True)
+os._exit(0)
+'''
+
+FORGED_PROGRESS = FORGE + '''
+_forge(json.dumps({"seq": 0, "progress": 0}), "sandbox broken: not JSON")
+import time
+time.sleep(1)
+'''
+
 ATTACKS = [
     Attack("patch_comparisons", "monkeypatch numpy/torch comparisons and return a lying ndarray subclass",
            "the verdict is computed in the grader's process; only plain arrays cross", notebook(
@@ -316,19 +341,19 @@ ATTACKS = [
                "q.run_question = lambda *a, **k: None\nh.expect_array = lambda value, **k: value"),
            earned=0, expect="accuracy on held-out moons"),
     Attack("read_hidden_tests", "read the hidden tests, thresholds, solutions, quizzes and .git of the course",
-           "bubblewrap: the course folder is an empty read-only tmpfs", notebook(ADD, PREDICT, LEAK_FILES),
+           "bubblewrap allow-list: only the public assignments of the course are visible", notebook(ADD, PREDICT, LEAK_FILES),
            earned=5, probe="leak"),
     Attack("read_grader_outputs", "read other students' results and submissions and the grader's secret file",
-           "bubblewrap: hidden_paths masked (a file becomes /dev/null)", notebook(ADD, PREDICT, LEAK_OUTPUTS),
+           "bubblewrap allow-list: outputs and submissions are not in the view", notebook(ADD, PREDICT, LEAK_OUTPUTS),
            earned=5, probe="leak"),
     Attack("read_environment", "read the grader's environment and other processes' environ/cmdline",
            "scrubbed environment (--clearenv); PID namespace; non-dumpable zygote",
            notebook(ADD, PREDICT, LEAK_ENV), earned=5, probe="leak"),
     Attack("write_fake_results", "write fake result, journal and gradebook files, lower a threshold, plant code",
-           "read-only / and read-only masks (EROFS); outputs are hidden", notebook(ADD, PREDICT, WRITE_GRADER_FILES),
+           "read-only allow-list view (EROFS); outputs are not in it", notebook(ADD, PREDICT, WRITE_GRADER_FILES),
            earned=5, probe="leak"),
     Attack("write_other_students", "overwrite other students' results and submissions (hidden_paths)",
-           "hidden_paths are read-only empty tmpfs mounts", notebook(ADD, PREDICT, WRITE_OTHERS),
+           "bubblewrap allow-list: other students' files are not in the view", notebook(ADD, PREDICT, WRITE_OTHERS),
            earned=5, probe="leak"),
     Attack("os_exit_cell", "os._exit(0) in a notebook cell to end the run early",
            "the grader sees the process die, skips that cell and runs the notebook again",
@@ -368,8 +393,9 @@ ATTACKS = [
            "only JSON and .npy with allow_pickle=False cross; objects stay as Refs", notebook(
                "pass", "pass", EVIL), earned=0, expect="should be an array"),
     Attack("hardcoded_labels", "return the test labels in their stored order",
-           "ctx.heldout: a secret, per-student subsample with noise", notebook(ADD, HARDCODED), earned=2,
-           expect="moons_accuracy"),
+           "the test split is never loaded on the student's side; ctx.heldout: a secret, per-student "
+           "subsample with noise", notebook(ADD, HARDCODED), earned=2,
+           expect="the test split is kept by the grader"),
     Attack("edit_protected_cells", "edit the locked setup and check cells to pass the tests and patch numpy",
            "sanitizing: locked cells restored from the template (restore_locked)", notebook(
                ADD_STUB[0], PREDICT_STUB[0],
@@ -400,6 +426,13 @@ ATTACKS = [
            earned=5, clean_after=True),
     Attack("ptrace_zygote", "ptrace the zygote or read its memory", "non-dumpable zygote; seccomp denies ptrace",
            notebook(ADD, PREDICT, PTRACE), earned=5, probe="leak"),
+    Attack("forged_reply_line", "find the reply pipe in /proc/self/fd, write a forged line, print a fake "
+           "sandbox error, exit", "whose fault it is is decided on the grader's side: student code runs only "
+           "after a cell is announced, so that cell is blamed and skipped",
+           notebook(ADD, PREDICT, FORGED_LINE, "late = 42"), earned=5, expect="stopped the notebook's process"),
+    Attack("forged_progress", "announce an earlier cell on the reply pipe, then send a line that is not JSON",
+           "announcements are accepted only in order; the running cell is blamed and skipped",
+           notebook(ADD, PREDICT, FORGED_PROGRESS, "late = 42"), earned=5, expect="not JSON; it was skipped"),
 ]
 
 

@@ -28,7 +28,9 @@ from attacks import (
     notebook,
 )
 
-from dlgrade.grade.sandbox import Limits, Worker, sandbox_problem
+from sandbox_required import require_sandbox  # tests/test_grade, on the path through its conftest
+
+from dlgrade.grade.sandbox import Limits, Worker
 from dlgrade.harness.context import Context
 from dlgrade.harness.course import Exercise, Profile
 from dlgrade.harness.errors import StudentError
@@ -104,9 +106,7 @@ def paths():
 
 @pytest.fixture(scope="module")
 def worker(paths):
-    why = sandbox_problem()
-    if why:
-        pytest.skip(f"the attack corpus needs the bubblewrap sandbox: {why}")
+    require_sandbox()
     os.environ["DLGRADE_TEST_SECRET"] = SECRET  # the grader's environment must not reach the student
     try:
         w = Worker(course_root=paths["COURSE"], preload=[("moons", {})], limits=LIMITS, sandbox="bwrap",
@@ -216,6 +216,11 @@ def _bounded_time(out: Outcome, paths) -> None:
     assert out.seconds < 40, f"the submission held the worker for {out.seconds:.1f} s"
 
 
+def _forger_blamed(out: Outcome, paths) -> None:
+    _cell_skipped_then_rest_ran(out, paths)
+    assert "sandbox broken" not in out.feedback  # the student's text is never the grader's message
+
+
 def _ptrace_denied(out: Outcome, paths) -> None:
     assert any(line.startswith("ptrace 1: -1") for line in out.probe), out.probe
     for what in ("mem", "environ"):  # each read failed with an error, recorded as "1/<what>: ..."
@@ -227,7 +232,7 @@ EXTRA_CHECKS = {
     "write_fake_results": _nothing_written, "write_other_students": _nothing_written,
     "open_socket": _network_blocked, "os_exit_cell": _cell_skipped_then_rest_ran, "output_flood": _output_capped,
     "exchange_links": _canary_intact, "figure_links": _no_figure, "sleep_stall": _bounded_time,
-    "ptrace_zygote": _ptrace_denied,
+    "ptrace_zygote": _ptrace_denied, "forged_reply_line": _forger_blamed, "forged_progress": _forger_blamed,
 }
 
 
@@ -263,4 +268,6 @@ def test_docs_list_every_attack():
     """Does docs/security.md have a row for every attack of the corpus (and no stale ones)?"""
     text = (REPO / "docs" / "security.md").read_text()
     rows = set(re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE))
-    assert rows == {a.name for a in ATTACKS}
+    from test_network_attacks import NET_ATTACKS  # the network attacks' rows are in the same table
+
+    assert rows == {a.name for a in ATTACKS} | {a.name for a in NET_ATTACKS}

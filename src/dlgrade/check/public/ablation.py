@@ -104,38 +104,89 @@ def q3(sub, t):
     t.check("Softmax" not in kinds and "ReLU" in kinds, "ReLU between the layers and no softmax at the end",
             points=1, detail=f"modules: {sorted(kinds)}",
             hint="nn.CrossEntropyLoss expects logits: no nn.Softmax in the network")
+    other = sub.call_with("build_mlp", ([8],), {"in_features": 20, "n_classes": 3}, seed=0)
+    got = sub.describe(other).get("params")
+    shape = sub.predict(other, np.zeros((2, 20), np.float32)).shape
+    t.check(got == 20 * 8 + 8 + 8 * 3 + 3 and shape == (2, 3),
+            "build_mlp([8], in_features=20, n_classes=3) has 195 parameters and gives (2, 3) outputs", points=1,
+            detail=f"{got} parameters, output {shape}", hint="use in_features and n_classes; don't hard-code 784 or 10")
+
+
+def _mlp_params(sizes) -> int:
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+VARIANT_SIZES = {"no_hidden": [], "base": [512, 256], "deeper": [512, 256, 128], "wider": [1024, 512],
+                 "narrower": [256, 128]}
 
 
 @question("q4", points=1, title="The ablation table", public=True)
 def q4(sub, t):
-    if not t.check(sub.has("ablation_results"), "ablation_results is defined", points=1,
+    wrong = []
+    for name, sizes in VARIANT_SIZES.items():
+        info = sub.describe(sub.call_with("build_mlp", (sizes,), seed=0))
+        got = info.get("params")
+        if got != _mlp_params([784, *sizes, 10]):
+            wrong.append(f"{name} {sizes}: {got}, expected {_mlp_params([784, *sizes, 10]):,}")
+        elif info.get("modules") and info["modules"][-1].get("type") != "Linear":
+            wrong.append(f"{name} {sizes} ends with {info['modules'][-1].get('type')}, not a Linear layer (logits)")
+    t.check(not wrong, "build_mlp builds each of the five variants with the right parameter count", points=1,
+            detail="; ".join(wrong), hint="one Linear per hidden size, from 784 inputs to 10 outputs")
+    if not t.check(sub.has("ablation_results"), "ablation_results exists", points=1,
                    hint="type the accuracies printed by the training cell into the dict"):
         return
     table = sub.get("ablation_results")
-    ok = isinstance(table, dict) and all(isinstance(table.get(k), (int, float)) for k in VARIANTS)
-    if not t.check(ok, f"it has a number for each of {', '.join(VARIANTS)}", points=1):
+    ok = isinstance(table, dict) and all(
+        isinstance(table.get(k), (int, float)) and not isinstance(table.get(k), bool) for k in VARIANTS)
+    if not t.check(ok, f"ablation_results has a number for each of {', '.join(VARIANTS)}", points=1):
         return
-    t.check(all(0 <= table[k] <= 1 for k in VARIANTS), "the accuracies are fractions between 0 and 1",
-            points=1, detail=str({k: table[k] for k in VARIANTS}))
+    values = {k: float(table[k]) for k in VARIANTS}
+    if not t.check(all(0 <= v <= 1 for v in values.values()), "the accuracies are fractions between 0 and 1",
+                   points=1, detail=str(values), hint="0.965, not 96.5"):
+        return
+    t.check(all(v >= 0.5 for v in values.values()),
+            "every variant learned: all accuracies are far above chance (0.1), at least 0.5", points=1,
+            detail=str(values), hint="near 0.1 means the network did not learn: check train_epoch, evaluate and "
+                                     "the learning rate, then run the training cell again")
+    lowest = min(values.values())
+    tied = [k for k, v in values.items() if v == lowest]
+    t.check(tied == ["no_hidden"], "in your table the network without a hidden layer is the least accurate",
+            points=1, detail=f"lowest: {', '.join(tied)} ({lowest:.3f})",
+            hint="a model without a hidden layer is linear; if another variant came out lower or tied, check "
+                 "your training loop and the numbers you copied")
 
 
 @question("q5", points=1, title="DeepMLP and the moons results", public=True)
 def q5(sub, t):
-    model = sub.call_with("DeepMLP", ([128, 256, 128, 64],), seed=0)
-    params = sub.describe(model).get("params")
-    t.check(params == 74_690, "DeepMLP(MOONS_4) has 74,690 parameters", points=1, detail=f"got {params}",
+    params = {}
+    for name, sizes in (("MOONS_4", [128, 256, 128, 64]), ("MOONS_5", [128, 256, 256, 128, 64])):
+        params[name] = sub.describe(sub.call_with("DeepMLP", (sizes,), seed=0)).get("params")
+    t.check(params == {"MOONS_4": 74_690, "MOONS_5": 140_482},
+            "DeepMLP(MOONS_4) has 74,690 parameters and DeepMLP(MOONS_5) 140,482", points=1,
+            detail=f"got {params}",
             hint="keep the hidden layers in an nn.ModuleList so that PyTorch sees their parameters")
+    model = sub.call_with("DeepMLP", ([128, 256, 128, 64],), seed=0)
     out = sub.predict(model, np.zeros((3, 2), np.float32))
     t.check(out.shape == (3, 2), "three points give a (3, 2) output", points=1, detail=f"shape {out.shape}")
-    if not t.check(sub.has("moons_results"), "moons_results is defined", points=1,
+    a, b = (np.random.default_rng(seed).normal(scale=3.0, size=(16, 2)).astype(np.float32) for seed in (1, 2))
+    fa, fb, fm = (sub.predict(model, X) for X in (a, b, (a + b) / 2))
+    gap = float(np.abs(fm - (fa + fb) / 2).mean() / (np.abs(fa).mean() + np.abs(fb).mean() + 1e-8))
+    t.check(gap > 1e-3, "a ReLU acts after each hidden layer (the outputs are not a linear function of the points)",
+            points=1, detail=f"gap from linear {gap:.1e}", hint="x = torch.relu(layer(x)) for each hidden layer")
+    if not t.check(sub.has("moons_results"), "moons_results exists", points=1,
                    hint="after the training cell, type in the accuracies and times it printed"):
         return
     results = sub.get("moons_results")
     ok = isinstance(results, dict) and all(
         isinstance(results.get(k), dict) and {"accuracy", "seconds"} <= set(results[k])
         for k in ("4_layers", "5_layers"))
-    t.check(ok, "moons_results has 'accuracy' and 'seconds' for '4_layers' and '5_layers'", points=1)
-    if ok:
-        accs = [results[k]["accuracy"] for k in ("4_layers", "5_layers")]
-        t.check(all(isinstance(a, (int, float)) and 0 <= a <= 1 for a in accs),
-                "the accuracies are fractions between 0 and 1", points=1, detail=f"got {accs}")
+    if not t.check(ok, "moons_results has 'accuracy' and 'seconds' for '4_layers' and '5_layers'", points=1):
+        return
+    accs = [results[k]["accuracy"] for k in ("4_layers", "5_layers")]
+    secs = [results[k]["seconds"] for k in ("4_layers", "5_layers")]
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in accs + secs)
+    t.check(numbers and all(0.8 <= a <= 1 for a in accs),
+            "the accuracies are fractions of at least 0.8 (both networks separate the moons)", points=1,
+            detail=f"got {accs}", hint="a fraction such as 0.97; far lower means the networks did not train")
+    t.check(numbers and all(s > 0 for s in secs), "the training times are positive numbers of seconds", points=1,
+            detail=f"got {secs}")

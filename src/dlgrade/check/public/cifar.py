@@ -9,12 +9,19 @@ CONV_TYPES = {"Conv1d", "Conv2d", "Conv3d", "LazyConv2d"}
 IMAGES = np.random.default_rng(0).normal(size=(4, 3, 32, 32)).astype(np.float32)
 
 
+def _counted(sub, builder: str) -> dict:
+    """describe() of a fresh ``builder()`` network after one forward (lazy layers get their sizes)."""
+    model = sub.call_with(builder, seed=0)
+    sub.predict(model, IMAGES[:2])
+    return sub.describe(model)
+
+
 def _network(sub, t, name: str):
     model = sub.call_with(name, seed=0)
+    out = sub.predict(model, IMAGES)      # one forward first: lazy layers take their sizes before counting
     info = sub.describe(model)
     if not t.check("params" in info, f"{name}() returns an nn.Module", points=1, detail=f"got {info.get('type')}"):
         return None
-    out = sub.predict(model, IMAGES)
     t.check(out.shape == (4, 10), "four (3, 32, 32) images give a (4, 10) output", points=1,
             detail=f"shape {out.shape}")
     kinds = {m["type"] for m in info["modules"]}
@@ -39,7 +46,7 @@ def q2(sub, t):
         return
     kinds = {m["type"] for m in info["modules"]}
     t.check(bool(kinds & CONV_TYPES), "uses convolutions", points=1, detail=f"modules: {sorted(kinds)}")
-    mlp = sub.describe(sub.call_with("build_mlp", seed=0)).get("params")
+    mlp = _counted(sub, "build_mlp").get("params")
     t.check(isinstance(mlp, int) and info["params"] < mlp, "fewer parameters than your MLP", points=1,
             detail=f"CNN {info['params']:,}, MLP {mlp}")
 
@@ -67,10 +74,26 @@ def q4(sub, t):
 def q5(sub, t):
     keys = ("mlp_accuracy", "cnn_accuracy", "mlp_shifted_accuracy", "cnn_shifted_accuracy", "mlp_params",
             "cnn_params")
-    if not t.check(sub.has("cifar_results"), "cifar_results is defined", points=1):
+    if not t.check(sub.has("cifar_results"), "cifar_results exists", points=1,
+                   hint="type in the numbers the training cells printed"):
         return
     table = sub.get("cifar_results")
-    ok = isinstance(table, dict) and all(isinstance(table.get(k), (int, float)) for k in keys)
-    if t.check(ok, f"it has a number for each of {', '.join(keys)}", points=1):
-        t.check(all(0 <= table[k] <= 1 for k in keys if k.endswith("accuracy")),
-                "the accuracies are fractions between 0 and 1", points=1)
+    ok = isinstance(table, dict) and all(
+        isinstance(table.get(k), (int, float)) and not isinstance(table.get(k), bool) for k in keys)
+    if not t.check(ok, f"cifar_results has a number for each of {', '.join(keys)}", points=1):
+        return
+    counts = {name: _counted(sub, f"build_{name}").get("params") for name in ("mlp", "cnn")}
+    t.check(table["mlp_params"] == counts["mlp"] and table["cnn_params"] == counts["cnn"],
+            "the parameter counts are those of the networks build_mlp() and build_cnn() return", points=1,
+            detail=f"yours {table['mlp_params']} and {table['cnn_params']}, the networks {counts['mlp']} and "
+                   f"{counts['cnn']}", hint="count_parameters(build_mlp()) counts every weight and bias")
+    acc = {k: float(table[k]) for k in keys if k.endswith("accuracy")}
+    if not t.check(all(0.1 < v <= 1 for v in acc.values()), "the accuracies are fractions above chance (0.1)",
+                   points=1, detail=str(acc), hint="0.654, not 65.4; near 0.1 the network did not learn"):
+        return
+    t.check(acc["cnn_accuracy"] > acc["mlp_accuracy"] and acc["cnn_shifted_accuracy"] > acc["mlp_shifted_accuracy"],
+            "the CNN is the more accurate, on the images and on the shifted images", points=1, detail=str(acc),
+            hint="if your CNN really came out behind, its design needs work (Q2): more filters, then train again")
+    t.check(acc["cnn_shifted_accuracy"] <= acc["cnn_accuracy"] + 0.02
+            and acc["mlp_shifted_accuracy"] <= acc["mlp_accuracy"] + 0.02,
+            "shifted images are no easier than the originals", points=1, detail=str(acc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlgrade.harness import expect_array, question
+from dlgrade.harness.figures import decision_regions
 
 BOOL_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 AND = np.array([0, 0, 0, 1])
@@ -27,6 +28,12 @@ def q1(sub, t):
             "from w = 0, b = 0, the example x = [1, 1], y = 1 gives w = [1, 1], b = 1", points=1,
             detail="" if not ok else f"got w = {w.tolist()}, b = {b}",
             hint="return the pair (w + lr * (y - y_hat) * x, b + lr * (y - y_hat))")
+    out = sub.call("perceptron_update", np.zeros(2), 0.0, np.array([1.0, 1.0]), 1, lr=0.5)
+    ok = isinstance(out, (tuple, list)) and len(out) == 2
+    t.check(ok and np.allclose(np.asarray(out[0], float), [0.5, 0.5]) and abs(float(np.asarray(out[1])) - 0.5) < 1e-9,
+            "the learning rate scales the step: lr = 0.5 gives w = [0.5, 0.5], b = 0.5", points=1,
+            detail="" if not ok else f"got w = {np.asarray(out[0], float).tolist()}, b = {float(np.asarray(out[1]))}",
+            hint="multiply the correction by lr, for w and for b")
     out = sub.call("perceptron_update", np.array([1.0, 1.0]), 1.0, np.array([1.0, 0.0]), 1, lr=1.0)
     ok = isinstance(out, (tuple, list)) and len(out) == 2
     t.check(ok and np.allclose(np.asarray(out[0], float), [1, 1]) and abs(float(np.asarray(out[1])) - 1) < 1e-9,
@@ -61,6 +68,10 @@ def q3(sub, t):
     t.check(bool(kinds & {"Tanh", "ReLU", "Sigmoid", "LeakyReLU", "GELU", "ELU"}),
             "has a nonlinearity between the layers", points=1, detail=f"modules: {sorted(kinds)}",
             hint="without one, the two Linear layers are a single Linear layer (see Q4)")
+    linears = [(m.get("in_features"), m.get("out_features")) for m in info["modules"] if m["type"] == "Linear"]
+    t.check(linears == [(2, 4), (4, 2)], "the layers the question asks for: Linear(2, 4), then Linear(4, 2)",
+            points=1, detail=f"Linear layers {linears}",
+            hint="4 hidden units: with 2, training gets stuck for many seeds (try it in the cell below)")
 
 
 @question("q4", points=1, title="collapse_linear on a small stack", public=True)
@@ -74,18 +85,34 @@ def q4(sub, t):
             points=1, rtol=1e-4, atol=1e-5)
 
 
-@question("q5", points=1, title="Decision grid shapes and figure", public=True)
+@question("q5", points=1, title="Decision grid and figure", public=True)
 def q5(sub, t):
-    probe = sub.make("mlp", [2, 2], seed=0)
-    out = sub.call("decision_grid", probe, BOOL_X, steps=9, margin=0.5)
+    probe = sub.make("mode_probe", 2, 2, seed=3)         # predicts wrongly unless eval mode + no_grad
+    X = np.array([[0.0, 0.0], [0.0, 3.0], [1.0, 0.0], [1.0, 3.0]])   # taller than wide: a swapped grid shows
+    out = sub.call("decision_grid", probe, X, steps=9, margin=0.5)
     if not t.check(isinstance(out, (tuple, list)) and len(out) == 3, "returns (xx, yy, classes)", points=1):
         return
     shapes = [np.asarray(v).shape for v in out]
-    t.check(all(s == (9, 9) for s in shapes), "xx, yy and classes have shape (steps, steps)", points=1,
-            detail=f"shapes {shapes}")
-    xx = expect_array(out[0], what="xx")
-    t.check(np.isclose(xx.min(), -0.5) and np.isclose(xx.max(), 1.5), "the grid spans the points plus the margin",
-            points=1, detail=f"xx from {xx.min():.2f} to {xx.max():.2f}")
-    fig = sub.call("plot_decision_boundary", probe, BOOL_X, XOR)
-    t.check(str(getattr(fig, "type", "")).endswith("Figure"), "plot_decision_boundary returns a Figure",
-            points=1, detail=f"got {getattr(fig, 'type', type(fig).__name__)}")
+    if not t.check(all(s == (9, 9) for s in shapes), "xx, yy and classes have shape (steps, steps)", points=1,
+                   detail=f"shapes {shapes}"):
+        return
+    xx, yy, classes = (expect_array(v, what=n) for v, n in zip(out, ("xx", "yy", "classes")))
+    want_xx, want_yy = np.meshgrid(np.linspace(-0.5, 1.5, 9), np.linspace(-0.5, 3.5, 9))
+    t.check(np.allclose(xx, want_xx) and np.allclose(yy, want_yy),
+            "xx, yy = np.meshgrid(xs, ys): x from -0.5 to 1.5 along the columns, y from -0.5 to 3.5 down the rows",
+            points=1, detail=f"xx from {xx.min():.2f} to {xx.max():.2f}, yy from {yy.min():.2f} to {yy.max():.2f}",
+            hint="xs spans the first column of X, ys the second, each widened by margin")
+    points = np.column_stack([want_xx.ravel(), want_yy.ravel()]).astype(np.float32)
+    want = sub.predict(probe, points).argmax(axis=1).reshape(9, 9)
+    t.check(np.array_equal(classes, want), "classes[i, j] is the model's class at (xx[i, j], yy[i, j]), "
+            "predicted in eval mode without gradients", points=1,
+            detail=f"{int((classes != want).sum())} of 81 grid points differ",
+            hint="model.eval() and `with torch.no_grad():`; reshape the predictions to xx.shape")
+    fig = sub.call("plot_decision_boundary", probe, X, np.array([0, 1, 1, 0]))
+    if not t.check(str(getattr(fig, "type", "")).endswith("Figure"), "plot_decision_boundary returns a Figure",
+                   points=1, detail=f"got {getattr(fig, 'type', type(fig).__name__)}"):
+        return
+    shown, why = decision_regions(sub.make("figure_data", fig), len(X))
+    sub.method(fig, "clear")
+    t.check(shown, "the figure fills the predicted regions and draws the 4 points", points=1, detail=why,
+            hint="ax.contourf(xx, yy, classes), then ax.scatter(X[:, 0], X[:, 1], c=y)")

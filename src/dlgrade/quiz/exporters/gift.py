@@ -9,12 +9,19 @@ wrong one). Open questions become essays (``{}``) with the model answer as
 general feedback; GIFT has no place for a grader's rubric (Moodle XML keeps it).
 Parameterised questions are written as several fixed variants in their topic's
 category, for a random-question slot.
+
+**Points.** GIFT has no field for a question's mark (Moodle sets marks per
+quiz slot, default 1), so each question is preceded by a ``// points: N``
+comment and the file starts with the points of one student's quiz and the
+draws per pool; answer weights (percentages) are in the answers themselves.
+Options are written in the export order (keys spread over the letters);
+Moodle's quiz setting "shuffle within questions" reorders them per student.
 """
 from __future__ import annotations
 
 from dlgrade.quiz.exporters.common import named_instances, plain_phrases
 from dlgrade.quiz.spec import Quiz
-from dlgrade.quiz.variant import Instance
+from dlgrade.quiz.variant import Instance, format_number, make_paper
 
 _RESERVED = {"\\": "\\\\", "~": "\\~", "=": "\\=", "#": "\\#", "{": "\\{", "}": "\\}", ":": "\\:"}
 
@@ -63,11 +70,17 @@ def _question(inst: Instance, name: str) -> str:
 
 def to_gift(quiz: Quiz, *, n_variants: int = 3) -> str:
     """The quiz as GIFT text, one category per topic."""
-    lines = [f"// {quiz.title} ({quiz.id}), written by dlgrade", f"// {quiz.description}".rstrip(), ""]
+    total = make_paper(quiz, "points-check").max_points
+    draws = "; ".join(f"{p.draw} of topic {p.topic}" for p in quiz.pools)
+    lines = [f"// {quiz.title} ({quiz.id}), written by dlgrade", f"// {quiz.description}".rstrip(),
+             f"// points: a student's quiz is worth {format_number(total)} points"
+             + (f" (random questions: {draws})" if draws else ""),
+             "// Moodle does not read marks from GIFT: set each slot's mark to the 'points' above its question.", ""]
     for topic in quiz.topics:
         lines += [f"$CATEGORY: $course$/top/dlgrade/{quiz.id}/{topic}", ""]
         for fq, inst, name in named_instances(quiz, topic, n_variants):
-            lines += [f"// {fq.type} | {fq.difficulty} | source: {fq.source}".replace("\n", " "),
-                      _question(inst, name), ""]
+            points = "0 (optional, not counted)" if fq.optional else format_number(fq.points)
+            lines += [f"// points: {points} | {fq.type} | {fq.difficulty} | source: {fq.source}"
+                      .replace("\n", " "), _question(inst, name), ""]
     return "\n".join(lines)
 

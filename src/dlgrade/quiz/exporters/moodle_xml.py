@@ -58,7 +58,7 @@ def _question(root: ET.Element, inst: Instance, name: str) -> None:
     _text_el(el, "questiontext", _html(prompt))
     general = inst.explanation if not q.is_open else f"{q.model_answer}\n\n{inst.explanation}"
     _text_el(el, "generalfeedback", _html(general))
-    _simple(el, "defaultgrade", f"{q.points:g}")
+    _simple(el, "defaultgrade", "0" if q.optional else f"{q.points:g}")   # optional: feedback only
     _simple(el, "penalty", "0.3333333")
     _simple(el, "hidden", 0)
     _simple(el, "idnumber", name)

@@ -5,6 +5,19 @@ its ``Quiz`` and ``QTI`` classes (no config file is read or written). Pools
 become text2qti groups (``pick: N``); a parameterised question outside a pool
 becomes a group of its fixed variants with ``pick: 1``. The zip is repacked
 with fixed timestamps so the same bank gives byte-identical output.
+
+**Points possible.** Canvas takes a quiz's total from ``points_possible`` in
+``assessment_meta.xml``. text2qti adds up every question it read, the members
+of groups included, on top of each group's ``pick`` times its points, so a
+bank with pools or variants gets a total no student can reach. The export
+writes the total of one student's quiz instead (standalone questions plus
+``pick`` x points per group) and checks it against :func:`make_paper`.
+
+Optional follow-ups are left out: Canvas counts every question's points
+(text2qti needs them positive), and an optional item must not change the total.
+
+Options are written in the export order (keys spread over the letters) and
+``Shuffle answers: true`` makes Canvas shuffle them per student as well.
 """
 from __future__ import annotations
 
@@ -13,9 +26,13 @@ import re
 import zipfile
 
 from dlgrade.errors import DlgradeError
-from dlgrade.quiz.exporters.common import plain_phrases, pooled, variants
+from dlgrade.quiz.exporters.common import export_order, plain_phrases, pooled, variants
 from dlgrade.quiz.spec import Question, Quiz
-from dlgrade.quiz.variant import Instance
+from dlgrade.quiz.variant import Instance, make_paper
+
+
+EXAMPLE_STUDENT = "points-check"
+_POINTS_RE = re.compile(rb"<points_possible>[^<]*</points_possible>")
 
 
 def _para(text: str) -> str:
@@ -53,6 +70,13 @@ def _question(inst: Instance, title: str) -> list[str]:
 
 def to_text2qti(quiz: Quiz, *, n_variants: int = 3) -> str:
     """The quiz in text2qti's plain-text format."""
+    return _text2qti(quiz, n_variants)[0]
+
+
+def _text2qti(quiz: Quiz, n_variants: int) -> tuple[str, float]:
+    """The text2qti text and the points of one student's quiz as it describes it."""
+    order = export_order(quiz)
+    total = 0.0
     lines = [f"Quiz title: {_para(quiz.title)}"]
     if quiz.description:
         lines.append(f"Quiz description: {_para(quiz.description)}")
@@ -67,9 +91,12 @@ def to_text2qti(quiz: Quiz, *, n_variants: int = 3) -> str:
                 raise DlgradeError(f"{quiz.path}: pool {topic!r} mixes point values {sorted(pts)}; "
                                    "QTI groups need equal points")
             lines += ["GROUP", f"pick: {pools[topic]}", f"points per question: {_points(members[0])}", ""]
+            total += pools[topic] * members[0].points
         for q in members:
-            for fq in (q, *q.follow_ups):
-                insts = variants(fq, n_variants)
+            for fq in (q, *(f for f in q.follow_ups if not f.optional)):
+                insts = variants(fq, n_variants, key_at=order.get(fq.id))
+                if not group:
+                    total += fq.points
                 if group or len(insts) == 1:
                     lines += _question(insts[0], fq.id)
                     continue
@@ -79,7 +106,7 @@ def to_text2qti(quiz: Quiz, *, n_variants: int = 3) -> str:
                 lines += ["END_GROUP", ""]
         if group:
             lines += ["END_GROUP", ""]
-    return "\n".join(lines)
+    return "\n".join(lines), total
 
 
 def to_qti_zip(quiz: Quiz, *, n_variants: int = 3) -> bytes:
@@ -89,7 +116,12 @@ def to_qti_zip(quiz: Quiz, *, n_variants: int = 3) -> bytes:
     from text2qti.qti import QTI
     from text2qti.quiz import Quiz as T2QQuiz
 
-    text = to_text2qti(quiz, n_variants=n_variants)
+    text, total = _text2qti(quiz, n_variants)
+    student_total = make_paper(quiz, EXAMPLE_STUDENT).max_points
+    if abs(total - student_total) > 1e-9:
+        raise DlgradeError(f"{quiz.path}: the QTI export would be worth {total:g} points but a student's quiz is "
+                           f"worth {student_total:g}", hint="a pool whose questions have follow-ups cannot be a "
+                           "QTI group; give such a pool's questions no follow-ups")
     try:
         t2q = T2QQuiz(text, config=Config(), source_name=f"{quiz.id} (dlgrade export)")
         raw = QTI(t2q).zip_bytes()
@@ -101,5 +133,8 @@ def to_qti_zip(quiz: Quiz, *, n_variants: int = 3) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED if not info.is_dir() else zipfile.ZIP_STORED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename.endswith("assessment_meta.xml"):
+                data = _POINTS_RE.sub(f"<points_possible>{total:.1f}</points_possible>".encode(), data)
+            dst.writestr(fixed, data)
     return out.getvalue()

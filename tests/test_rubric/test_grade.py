@@ -1,4 +1,4 @@
-"""The rubric contract shared with the notebook exercises (dlgrade.quiz.rubric)."""
+"""The rubric contract shared with the notebook exercises (dlgrade.rubric.grade)."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from dlgrade.errors import SpecError
-from dlgrade.quiz.rubric import KeyPoint, Rubric, RubricResult, grade_text, load_rubrics
+from dlgrade.rubric.grade import KeyPoint, Rubric, RubricResult, grade_text, load_rubrics
 
 RUBRIC = Rubric.from_dict({
     "min_words": 8,
@@ -123,3 +123,89 @@ def test_load_rubrics_reads_a_file_and_names_file_and_question_in_errors(tmp_pat
     (tmp_path / "broken.yaml").write_text("q1: [unclosed\n")
     with pytest.raises(SpecError, match="not valid YAML"):
         load_rubrics(tmp_path / "broken.yaml")
+
+
+# ---------------------------------------------------------------- claims, relations, clauses
+
+def _claims_rubric(**kp_over) -> Rubric:
+    return Rubric.from_dict({"claims": True, "key_points": [
+        {"id": "dropout", "phrases": ["dropout"]},
+        {"id": "decay", "phrases": ["weight decay"]},
+        {"id": "memorise", "phrases": ["memori*"]},
+        {"id": "scale", "phrases": ["different scale*"], "requires_all": [["gradient*", "learning rate"]],
+         "same_sentence": True, **kp_over}]})
+
+
+def test_keyword_stuffing_written_as_sentences_is_capped_and_flagged():
+    """Do terms named in empty sentences ("X is something to think about") earn a quarter and a review flag?"""
+    text = ("I believe dropout is something to think about. Weight decay is also important. Memorisation plays "
+            "a role here. Different scales and gradients are relevant too.")
+    result = grade_text(_claims_rubric(), text)
+    assert result.score == pytest.approx(0.25) and result.needs_review and not result.found
+    assert any("without saying anything" in r for r in result.reasons)
+
+
+def test_the_same_terms_stated_as_claims_earn_full_credit():
+    """Do the same terms in sentences that say something (because, so, than, imperatives) earn everything?"""
+    text = ("The model memorised the training data, so I would add dropout and use weight decay. Features on "
+            "different scales give gradients of very different size, which a single learning rate cannot handle.")
+    result = grade_text(_claims_rubric(), text)
+    assert result.score == 1 and not result.needs_review, result.reasons
+
+
+def test_focus_constructions_and_comparisons_are_claims():
+    """Are "what matters is X" and "X matters more than Y" statements rather than empty sentences?"""
+    rubric = _claims_rubric()
+    assert grade_text(rubric, "What matters here is dropout.").found == ["dropout"]
+    assert grade_text(rubric, "Dropout matters more than weight decay.").found == ["dropout", "decay"]
+
+
+def test_same_sentence_requires_the_relation_not_scattered_words():
+    """Does a same_sentence point need its phrase and its group in one sentence?"""
+    rubric = _claims_rubric()
+    apart = "The features have different scales. Separately, I would tune the learning rate."
+    together = "Features on different scales need different learning rates."
+    assert "scale" not in grade_text(rubric, apart).found
+    assert "scale" in grade_text(rubric, together).found
+    with pytest.raises(SpecError, match="same_sentence"):
+        Rubric.from_dict({"key_points": [{"id": "x", "phrases": ["a"], "same_sentence": True}]})
+
+
+def test_a_negation_does_not_reach_past_its_clause_in_claims_rubrics():
+    """Is "it does not generalise (overfitting)" credited for overfitting, while "not overfitting" is not?"""
+    rubric = Rubric.from_dict({"claims": True, "key_points": [{"id": "over", "phrases": ["overfit*"]}]})
+    assert grade_text(rubric, "It does not generalise (overfitting, high variance).").found == ["over"]
+    assert grade_text(rubric, "It is not overfitting at all.").found == []
+
+
+def test_every_exercise_rubric_resists_stuffing_as_sentences():
+    """For each exercise's written question, does naming every key point in empty sentences earn <= 30%?"""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "autograder"
+    checked = 0
+    for path in sorted(root.glob("*/rubrics.yaml")):
+        for qid, rubric in load_rubrics(path).items():
+            terms = []
+            for kp in rubric.key_points:
+                phrase = (kp.phrases or kp.requires_all[0])[0]
+                terms.append(" ".join(re.sub(r"\*", "", w.split("|")[0]) for w in phrase.split()))
+            text = " ".join(f"I believe {t} is something to think about." if i % 2 == 0 else
+                            f"{t.capitalize()} is also important here." for i, t in enumerate(terms))
+            result = grade_text(rubric, text)
+            assert rubric.claims and result.score <= 0.3 and result.needs_review, (path.parent.name, qid, text)
+            checked += 1
+    assert checked >= 5
+
+
+def test_harness_and_rubric_engine_do_not_import_the_quiz_stage():
+    """Does grading a written answer in the harness load dlgrade.rubric without importing dlgrade.quiz?"""
+    import subprocess
+    import sys
+
+    code = ("import sys, dlgrade.harness.short_answer, dlgrade.rubric, dlgrade.rubric.semantic; "
+            "from dlgrade.rubric import grade_text, load_rubrics; "
+            "print(sorted(m for m in sys.modules if m.startswith('dlgrade.quiz')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,9 +1,9 @@
-"""Text normalisation and phrase matching (dlgrade.quiz.textmatch)."""
+"""Text normalisation and phrase matching (dlgrade.rubric.textmatch)."""
 from __future__ import annotations
 
 import pytest
 
-from dlgrade.quiz import textmatch as tm
+from dlgrade.rubric import textmatch as tm
 
 
 def _find(phrase: str, text: str):

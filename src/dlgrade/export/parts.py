@@ -1,0 +1,139 @@
+"""What every export reads from an exercise: its questions, its solution cells, its autograder folder."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from dlgrade.assign.make_stubs import BEGIN, END, HINT
+from dlgrade.errors import SpecError
+from dlgrade.harness.course import Exercise, find_course
+from dlgrade.harness.notebook import cell_question, read_notebook, role
+from dlgrade.harness.questions import load_questions
+
+_QID_IN_ID = re.compile(r"(?:^|[-_])(q\d+)(?:[-_]|$)")
+_QID_IN_HEADING = re.compile(r"^#+\s*Q(\d+)\b")
+_COPIED_SPEC = ("exercise.yaml", "tests.py", "rubrics.yaml", "thresholds")
+"""What the grading side needs from ``autograder/<ex>/`` (never the sample submissions)."""
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """One hidden question as the platforms see it."""
+
+    id: str
+    points: float
+    title: str
+    manual: bool
+    """A written answer: graded by hand on the platforms (nbgrader, otter), by the rubric engine in dlgrade."""
+
+
+@dataclass(frozen=True)
+class ExerciseParts:
+    """An exercise, read once for an export."""
+
+    exercise: Exercise
+    solution: nbformat.NotebookNode
+    questions: tuple[QuestionInfo, ...]
+
+    @property
+    def id(self) -> str:
+        return self.exercise.id
+
+    def question_of(self, cell) -> str | None:
+        """The question a cell belongs to: its short-answer record, else ``qN`` in its id."""
+        qid = cell_question(cell)
+        if qid:
+            return qid
+        m = _QID_IN_ID.search(str(cell.get("id", "")))
+        if m:
+            return m.group(1)
+        if cell.cell_type == "markdown":
+            m = _QID_IN_HEADING.match(cell.source.lstrip())
+            if m:
+                return f"q{m.group(1)}"
+        return None
+
+
+def read_parts(exercise: str, course=None) -> ExerciseParts:
+    """The exercise's hidden questions (public ones left out) and its reference solution."""
+    ex = find_course(course).exercise(exercise)
+    if not ex.solution_path.exists():
+        raise SpecError(f"{ex.solution_path}: reference solution not found")
+    solution = read_notebook(ex.solution_path)
+    manual = {cell_question(c) for c in solution.cells if role(c) == "short_answer"}
+    questions = tuple(QuestionInfo(q.id, q.points, q.title, q.id in manual)
+                      for q in load_questions(ex.tests_path) if not q.public)
+    if not questions:
+        raise SpecError(f"{ex.tests_path}: no graded questions")
+    return ExerciseParts(ex, solution, questions)
+
+
+def copy_spec(exercise: Exercise, root: Path) -> Path:
+    """Copy what grading needs from ``autograder/<ex>/`` to ``root/autograder/<ex>/``; returns that folder.
+
+    The copy has the same files as the original (samples aside), so the grading secret derived from
+    it, and with it every student's secret inputs, are those of ``dlgrade grade``.
+    """
+    target = Path(root) / "autograder" / exercise.id
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in _COPIED_SPEC:
+        src = exercise.spec_dir / name
+        if src.is_dir():
+            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        elif src.is_file():
+            shutil.copy2(src, target / name)
+    return target
+
+
+def hints_outside(source: str, *, marker: str = "###", otter_prompt: bool = False) -> str:
+    """Move each solution region's ``### HINT:`` lines above the region as comments, and write its markers
+    with ``marker``. With ``otter_prompt``, the region is preceded by an otter prompt block holding
+    dlgrade's stub (``raise NotImplementedError(hint)``), which otter puts in the student notebook
+    instead of its ``...``."""
+    out: list[str] = []
+    region: list[str] | None = None
+    indent = ""
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            region, indent = [], line[: len(line) - len(line.lstrip())]
+        elif stripped == END and region is not None:
+            hints = [r.strip()[len(HINT):].strip() for r in region if r.strip().startswith(HINT)]
+            out.extend(f"{indent}# Hint: {h}" for h in hints)
+            if otter_prompt:
+                message = json.dumps(" ".join(hints) or "complete this part")
+                out += [f'{indent}""" # BEGIN PROMPT', f"{indent}# YOUR CODE HERE",
+                        f"{indent}raise NotImplementedError({message})", f'{indent}""" # END PROMPT',
+                        f"{indent}{marker} BEGIN SOLUTION NO PROMPT"]
+            else:
+                out.append(f"{indent}{marker} BEGIN SOLUTION")
+            out.extend(r for r in region if not r.strip().startswith(HINT))
+            out.append(f"{indent}{marker} END SOLUTION")
+            region = None
+        elif region is not None:
+            region.append(line)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def fresh_cell(cell, source: str | None = None, *, metadata: dict | None = None):
+    """A copy of ``cell`` without outputs, with its dlgrade record and the given extra metadata."""
+    src = cell.source if source is None else source
+    meta = {"dlgrade": dict(cell.metadata["dlgrade"])} if "dlgrade" in cell.get("metadata", {}) else {}
+    meta.update(metadata or {})
+    if cell.cell_type == "code":
+        new = nbformat.v4.new_code_cell(src, metadata=meta)
+    elif cell.cell_type == "markdown":
+        new = nbformat.v4.new_markdown_cell(src, metadata=meta)
+    else:
+        new = nbformat.v4.new_raw_cell(src, metadata=meta)
+    new["id"] = cell.get("id") or new["id"]
+    return new

@@ -1,0 +1,83 @@
+"""Do the self-checks agree with the grade? Samples and mutants, self-checked and graded.
+
+For every sample submission (``autograder/<ex>/samples/*.ipynb``) and every
+mutant (``tests/test_exercises/mutants/<ex>.yaml``), each hidden question that
+takes points off is a *miss*; the miss is *seen* when the public self-check of
+that question fails too. Agreement is seen / misses, per exercise, printed at
+the end of the run (section "self-check agreement"); the target is 95%.
+Self-checks never see hidden values: they use their own small cases.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.test_exercises.conftest import ROOT
+from tests.test_exercises.test_mutants import MUTANT_DIR, apply_mutant, load_mutants
+
+EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
+TARGET = 0.95
+
+
+def self_check(ex_id: str, path: Path) -> dict:
+    """Public check results by question id for the notebook at ``path``, as a student would see them.
+
+    The notebook's code runs as the grader runs it (training and check cells skipped), then
+    every self-check of the exercise runs against its namespace.
+    """
+    from dlgrade.check import public_questions
+    from dlgrade.check.report import _ok
+    from dlgrade.harness.notebook import code_cells, read_notebook, run_cells
+    from dlgrade.harness.questions import run_question
+    from dlgrade.harness.submission import LocalSubmission
+
+    os.environ["DLGRADE_GRADING"] = "1"   # the check() cells of the notebook stay silent
+    try:
+        ns: dict = {"__name__": "__main__"}
+        run_cells(code_cells(read_notebook(path)), ns, deadline=time.monotonic() + 300)
+    finally:
+        os.environ.pop("DLGRADE_GRADING", None)
+    sub = LocalSubmission(ns)
+    return {q.id: _ok(run_question(q, sub)) for q in public_questions(ex_id)}
+
+
+def notebooks(ex_id: str, tmp_path: Path) -> list[tuple[str, Path, list[str] | None]]:
+    """(name, path, questions graded) for every sample and mutant of ``ex_id``."""
+    from dlgrade.harness.notebook import read_notebook
+
+    out = [(f"sample {p.name}", p, None) for p in sorted((ROOT / "autograder" / ex_id / "samples").glob("*.ipynb"))]
+    mutants = MUTANT_DIR / f"{ex_id}.yaml"
+    if mutants.exists():
+        solution = read_notebook(ROOT / "solutions" / ex_id / f"{ex_id}.ipynb")
+        for mutant in load_mutants(mutants):
+            path = tmp_path / f"{ex_id}-{mutant['name']}.ipynb"
+            nbformat.write(apply_mutant(solution, mutant), path)
+            out.append((f"mutant {mutant['name']}", path, mutant["questions"]))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.exhaustive
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_self_checks_see_what_the_grade_takes_off(ex_id, grade, agreement_tally, tmp_path):
+    """When the hidden tests take points off question q, does the self-check of q fail too (95% of the time)?"""
+    seen, misses, unseen = 0, 0, []
+    for name, path, questions in notebooks(ex_id, tmp_path):
+        checked = self_check(ex_id, path)
+        for result in grade(ex_id, path, questions):
+            if result.earned >= result.points or result.id not in checked:
+                continue
+            misses += 1
+            if checked[result.id]:
+                unseen.append(f"{name} {result.id} ({result.earned:g}/{result.points:g})")
+            else:
+                seen += 1
+    agreement_tally[ex_id] = (seen, misses, unseen)
+    rate = seen / misses if misses else 1.0
+    print(f"\n{ex_id}: self-checks fail on {seen}/{misses} questions the grade takes points off ({rate:.0%})"
+          + (f"; passed on: {', '.join(unseen)}" if unseen else ""))
+    assert rate >= TARGET, f"{ex_id}: agreement {rate:.0%} < {TARGET:.0%}; self-checks pass on {', '.join(unseen)}"

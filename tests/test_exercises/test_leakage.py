@@ -1,0 +1,123 @@
+"""Can a submission score on the grader's test images by training on them? The leakage attacks.
+
+The student side loads train and validation splits only (``dlgrade.data.load``
+defaults to ``student=True``); the grader alone loads the test split and scores
+hidden accuracy checks on it (``ctx.heldout``). These tests train on everything
+the student side can reach and check that it earns no more than the reference,
+while the same attack on the test split itself would have scored far higher.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from tests.test_exercises.conftest import ROOT
+
+EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
+NOISE = 0.02
+"""How far above the reference an attack may land: more data (train plus validation) and seed
+noise, not leakage. A model that has seen the test images scores 0.99 or more."""
+
+
+def _exercise(ex_id):
+    from dlgrade.harness.course import Exercise
+
+    return Exercise.load(ROOT, ex_id)
+
+
+def _profile_datasets():
+    """(exercise, dataset, options) for every dataset a quick profile loads."""
+    return sorted({(ex_id, name, tuple(sorted(opts.items())))
+                   for ex_id in EXERCISES
+                   for name, opts in _exercise(ex_id).profile("quick").data.items()})
+
+
+def _rows(X) -> set[bytes]:
+    return {np.asarray(x, dtype=np.float32).tobytes() for x in np.asarray(X)}
+
+
+@pytest.mark.parametrize("ex_id, name, options", _profile_datasets(),
+                         ids=[f"{e}-{n}" for e, n, _ in _profile_datasets()])
+def test_student_side_reaches_no_test_image(ex_id, name, options):
+    """Does the student's view of each dataset a profile uses refuse the test split and hold none of its images?"""
+    from dlgrade.data import load
+    from dlgrade.errors import DataError
+    from dlgrade.harness.context import load_trusted
+
+    student = load(name, **dict(options))
+    with pytest.raises(DataError):
+        student.test
+    if name == "xor":  # four points: every split is the truth table, nothing to hold out
+        return
+    secret = load_trusted(name, dict(options))
+    reachable = _rows(student.X_train) | _rows(student.X_val)
+    assert not reachable & _rows(secret.X_test), f"{ex_id}: {name}'s test images are in the student's view"
+
+
+def _nearest_neighbour_accuracy(X_fit, y_fit, X, y) -> float:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    flat = (lambda a: np.asarray(a, np.float32).reshape(len(a), -1))
+    model = KNeighborsClassifier(n_neighbors=1).fit(flat(X_fit), np.asarray(y_fit))
+    return float((model.predict(flat(X)) == np.asarray(y)).mean())
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10", "moons"])
+def test_memorising_everything_reachable_does_not_reach_the_secret_images(name):
+    """Does a lookup table (1-nearest neighbour) of everything the student side loads score like any model
+    on ctx.heldout, while the same lookup of the test split scores nearly 100%?"""
+    from dlgrade.data import load
+    from dlgrade.harness.context import Context
+
+    ex_id = {"mnist": "forest", "cifar10": "cifar", "moons": "ablation"}[name]
+    ctx = Context(_exercise(ex_id), "quick", student_id="attacker", secret=b"s")
+    student = load(name, **ctx.data_options(name))
+    X, y = ctx.heldout(name, 400)
+    reachable = _nearest_neighbour_accuracy(np.concatenate([student.X_train, student.X_val]),
+                                            np.concatenate([student.y_train, student.y_val]), X, y)
+    train_only = _nearest_neighbour_accuracy(student.X_train, student.y_train, X, y)
+    leaked = _nearest_neighbour_accuracy(ctx.data(name).X_test, ctx.data(name).y_test, X, y)
+    assert leaked > 0.99, f"{name}: the attack cannot tell (1-NN on the test split scores {leaked:.3f})"
+    assert reachable <= train_only + NOISE, f"{name}: train+validation {reachable:.3f} vs train {train_only:.3f}"
+    assert reachable < leaked - 0.03, f"{name}: {reachable:.3f} is as good as memorising the test split"
+
+
+FOREST_BODY = ("    forest = RandomForestClassifier(n_estimators=100, random_state=42)\n"
+               "    return forest.fit(X_train, y_train)\n")
+FOREST_ATTACK = '''    from dlgrade.data import load
+    everything = load("mnist", source="embedded")
+    parts = [(everything.X_train, everything.y_train), (everything.X_val, everything.y_val)]
+    try:
+        parts.append((everything.X_test, everything.y_test))
+    except Exception:
+        pass
+    X = np.concatenate([flatten_images(a) for a, _ in parts])
+    y = np.concatenate([b.numpy() for _, b in parts])
+    forest = RandomForestClassifier(n_estimators=100, random_state=42)
+    return forest.fit(X, y)
+'''
+
+
+@pytest.mark.slow
+def test_forest_fitted_on_everything_reachable_scores_like_the_reference(grade, tmp_path):
+    """Does a train_forest that ignores its arguments and fits every digit the student side can load
+    (train, validation, and the test split if it were there) score within noise of the reference on q2?"""
+    ex = _exercise("forest")
+    nb = nbformat.read(ex.solution_path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and FOREST_BODY in c.source]
+    assert len(cells) == 1, "the reference's train_forest changed: update FOREST_BODY"
+    cells[0].source = cells[0].source.replace(FOREST_BODY, FOREST_ATTACK)
+    path = Path(tmp_path) / "attack.ipynb"
+    nbformat.write(nb, path)
+
+    def accuracy(results) -> float:
+        return next(r for r in results if r.id == "q2").measurements["forest_accuracy"]
+
+    reference = accuracy(grade("forest", ex.solution_path))
+    attack = accuracy(grade("forest", path, questions=["q2"]))
+    print(f"\nforest q2 accuracy on the secret test images: reference {reference:.3f}, "
+          f"fitted on everything reachable {attack:.3f}")
+    assert attack <= reference + NOISE, f"the attack scores {attack:.3f} against the reference's {reference:.3f}"

@@ -1,0 +1,32 @@
+"""The security suites' gate: skip without a sandbox on a developer's machine, fail in CI.
+
+Under ``CI=true`` on Linux a sandbox that cannot start is a test failure with its
+reason, never a skip: otherwise a green CI run could mean the attack suite never ran.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from dlgrade.grade.sandbox import sandbox_problem
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes") and sys.platform.startswith("linux")
+
+
+def require_sandbox() -> None:
+    """Skip (or, in CI, fail) the calling test when the bubblewrap sandbox cannot start here."""
+    why = sandbox_problem()
+    if not why:
+        return
+    if in_ci():
+        pytest.fail(f"the bubblewrap sandbox cannot start on this CI machine: {why}", pytrace=False)
+    pytest.skip(f"bubblewrap sandbox unavailable: {why}")
+
+
+@pytest.fixture()
+def sandbox_required() -> None:
+    require_sandbox()

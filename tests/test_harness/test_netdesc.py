@@ -1,0 +1,335 @@
+"""Describing networks on the student side and rebuilding them from torch's classes on the grader's."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+from dlgrade.harness import netdesc  # noqa: E402
+from dlgrade.harness.errors import StudentError  # noqa: E402
+from dlgrade.harness.submission import LocalSubmission  # noqa: E402
+
+
+class WithForward(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn(self.conv(x))))
+        x = x.view(x.size(0), -1)
+        return self.fc(self.drop(x))
+
+
+class ModuleListNet(nn.Module):
+    def __init__(self, sizes=(2, 16, 8)):
+        super().__init__()
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.out = nn.Linear(sizes[-1], 2)
+
+    def forward(self, x):
+        for layer in self.hidden:
+            x = torch.relu(layer(x))
+        return self.out(x)
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 6)
+        self.b = nn.Linear(6, 6)
+        self.head = nn.Linear(12, 3)
+
+    def forward(self, x):
+        h = x + F.gelu(self.a(x))
+        h = torch.cat([h, torch.tanh(self.b(h))], dim=1)
+        return self.head(F.dropout(h, 0.2, self.training))
+
+
+class Pooled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(2))
+        self.head = nn.LazyLinear(5)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.features(x), 1))
+
+
+STYLES = {
+    "sequential": (lambda: nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)), (5, 2)),
+    "sequential_cnn": (lambda: nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16 * 2 * 2, 10)), (4, 3, 8, 8)),
+    "class_with_forward": (WithForward, (4, 3, 8, 8)),
+    "module_list": (ModuleListNet, (5, 2)),
+    "lazy_linear": (lambda: nn.Sequential(nn.Flatten(), nn.LazyLinear(16), nn.ReLU(), nn.LazyLinear(10)),
+                    (4, 1, 6, 6)),
+    "batchnorm_dropout_mlp": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                                                    nn.Dropout(0.5), nn.Linear(8, 3)), (6, 3, 4)),
+    "residual_cat_functional_dropout": (Residual, (5, 6)),
+    "nested_lazy_pooling": (Pooled, (3, 3, 6, 6)),
+    "bare_linear": (lambda: nn.Linear(3, 2), (4, 3)),
+    "layernorm_leaky": (lambda: nn.Sequential(nn.Linear(4, 6), nn.LayerNorm(6), nn.LeakyReLU(0.1),
+                                              nn.Linear(6, 2)), (3, 4)),
+}
+
+
+def roundtrip(model, sample, seed=0):
+    text = netdesc.describe(model, sample)
+    return text, netdesc.rebuild(text, seed=seed)
+
+
+def copy_weights(model, rebuilt):
+    """The student's weights in the rebuilt network (bare layers are wrapped as layer '0')."""
+    state = model.state_dict()
+    target = rebuilt.module.state_dict()
+    if set(state) != set(target):
+        state = {f"0.{k}": v for k, v in state.items()}
+    rebuilt.module.load_state_dict(state)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_every_valid_style_rebuilds_exactly(style):
+    """Does each accepted way of writing a network rebuild into one that computes the same outputs from the
+    same weights, in eval and in training mode (dropout seeded alike)?"""
+    make, shape = STYLES[style]
+    torch.manual_seed(0)
+    model = make()
+    sample = torch.randn(*shape)
+    _, rebuilt = roundtrip(model, sample)
+    assert sum(p.numel() for p in rebuilt.module.parameters()) == sum(p.numel() for p in model.parameters())
+    copy_weights(model, rebuilt)
+    model.eval(), rebuilt.module.eval()
+    with torch.no_grad():
+        assert torch.equal(model(sample), rebuilt.module(sample))
+    model.train(), rebuilt.module.train()
+    torch.manual_seed(1)
+    want = model(sample)
+    torch.manual_seed(1)
+    got = rebuilt.module(sample)
+    assert torch.allclose(want, got, atol=1e-6)
+
+
+def test_rebuilt_network_holds_only_torch_classes():
+    """Is every module of a rebuilt network one of torch's own classes (or fx's containers), none of the
+    student's?"""
+    _, rebuilt = roundtrip(WithForward(), torch.randn(2, 3, 8, 8))
+    for _, sub in rebuilt.module.named_modules():
+        assert type(sub).__module__.startswith("torch."), type(sub)
+
+
+def test_weights_do_not_travel():
+    """Do weights the builder set (smuggled in) vanish, replaced by the grader's seeded initialisation?"""
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(7.0)
+    text, rebuilt = roundtrip(model, torch.zeros(3, 2), seed=5)
+    assert "7.0" not in text
+    torch.manual_seed(5)
+    fresh = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
+    for a, b in zip(fresh.parameters(), rebuilt.module.parameters()):
+        assert torch.equal(a, b)
+
+
+class DataBranch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) if x.sum() > 0 else -self.fc(x)
+
+
+class ModeBranch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.other = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) if self.training else self.other(x)
+
+
+class OwnWeight(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(2, 2))
+
+    def forward(self, x):
+        return x @ self.W
+
+
+class MyLinear(nn.Linear):
+    def forward(self, x):
+        return super().forward(x) * 2
+
+
+class ListLayers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = [nn.Linear(2, 4)]
+        self.out = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden[0](x)))
+
+
+class Formula(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) * 0 + torch.stack([x[:, 0], x[:, 1]], 1)
+
+
+class Buffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.register_buffer("table", torch.ones(2))
+
+    def forward(self, x):
+        return self.fc(x) + self.table
+
+
+REFUSED = {
+    "data_dependent_branch": (DataBranch, "depends on the input's values"),
+    "reads_self_training": (ModeBranch, "training and in evaluation mode"),
+    "own_parameter": (OwnWeight, "reads the tensor `self.W`"),
+    "subclassed_layer": (lambda: nn.Sequential(MyLinear(2, 2)), "reads the tensor"),
+    "formula": (Formula, "arithmetic on tensors"),
+    "buffer": (Buffer, "reads the tensor `self.table`"),
+    "unsupported_layer": (lambda: nn.Sequential(nn.Linear(2, 2), nn.Softmin(1)), "Softmin"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_undescribable_models_are_refused_with_the_construct_named(case):
+    """Is a model the grader cannot rebuild refused with a message naming the construct and what to use?"""
+    make, words = REFUSED[case]
+    with pytest.raises(StudentError) as info:
+        netdesc.describe(make(), torch.randn(3, 2))
+    assert words in info.value.message
+    assert "the grader cannot rebuild this network" in info.value.message
+
+
+def test_layers_in_a_python_list_are_rebuilt_frozen():
+    """Are layers kept in a plain Python list (invisible to .parameters(), so never trained) rebuilt as
+    untrainable layers, so the rebuilt network counts and computes as the student's does?"""
+    model = ListLayers()
+    sample = torch.randn(3, 2)
+    _, rebuilt = roundtrip(model, sample)
+    assert sum(p.numel() for p in rebuilt.module.parameters() if p.requires_grad) == 10
+    state = {**model.state_dict(), **{f"hidden.0.{k}": v for k, v in model.hidden[0].state_dict().items()}}
+    rebuilt.module.load_state_dict(state)
+    assert torch.equal(model(sample), rebuilt.module(sample))
+
+
+def test_unused_layers_fail_the_parameter_check():
+    """Does a model whose parameters are not all used by forward fail the grader's parameter check?"""
+
+    class Unused(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.spare = nn.Linear(100, 100)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    text = netdesc.describe(Unused(), torch.zeros(1, 2))
+    with pytest.raises(StudentError, match="parameters"):
+        netdesc.rebuild(text)
+
+
+def test_forged_descriptions_are_refused():
+    """Does the grader refuse descriptions naming classes, functions or shapes outside the whitelist?"""
+    text = netdesc.describe(nn.Sequential(nn.Linear(2, 2)), torch.zeros(1, 2))
+    desc = json.loads(text)
+    bad = [
+        {**desc, "modules": [{"path": "0", "class": "Module", "args": {}}]},
+        {**desc, "modules": [{"path": "0", "class": "Linear", "args": {"in_features": 2, "out_features": 2,
+                                                                      "device": "cuda"}}]},
+        {**desc, "nodes": [desc["nodes"][0], {"name": "n1", "op": "function", "target": "os.system",
+                                              "args": ["true"], "kwargs": {}}, desc["nodes"][-1]]},
+        {**desc, "output_shape": [1, 3]},
+        {**desc, "params": 5},
+        {**desc, "modules": [{"path": "0", "class": "Linear", "args": {"in_features": 100_000,
+                                                                      "out_features": 100_000}}]},
+        {**desc, "format": "other"},
+    ]
+    for forged in bad:
+        with pytest.raises(StudentError):
+            netdesc.rebuild(json.dumps(forged))
+    with pytest.raises(StudentError):
+        netdesc.rebuild("x" * (netdesc.MAX_CHARS + 1))
+
+
+def test_submission_network_goes_through_the_harness_channel():
+    """Does ``sub.network`` describe on the student side and return a network rebuilt on this side?"""
+    ns = {"build": lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))}
+    sub = LocalSubmission(ns)
+    ref = sub.call_with("build", seed=0)
+    net = sub.network(ref, np.zeros((3, 2), np.float32), seed=0)
+    assert net.params == 22 and net.output_shape == (3, 2)
+    assert net.layer_types() == {"Linear", "ReLU"}
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+BUILDERS = {
+    "xor": [("build_xor_mlp", (), (4, 2))],
+    "ablation": [("build_mlp", ([512, 256],), (4, 1, 28, 28)), ("build_mlp", ([],), (4, 1, 28, 28)),
+                 ("DeepMLP", ([128, 256, 128, 64],), (4, 2))],
+    "cifar": [("build_mlp", (), (4, 3, 32, 32)), ("build_cnn", (), (4, 3, 32, 32))],
+}
+"""The networks each exercise's hidden tests rebuild, with the arguments and input shapes they use."""
+NOTEBOOKS = [(ex, path) for ex in BUILDERS
+             for path in sorted([REPO / "solutions" / ex / f"{ex}.ipynb",
+                                 *(REPO / "autograder" / ex / "samples").glob("*.ipynb")])]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ex_id,path", NOTEBOOKS, ids=lambda v: getattr(v, "stem", v))
+def test_exercise_networks_rebuild_exactly(ex_id, path):
+    """Does every network of every reference solution and sample describe, and rebuild into one that computes
+    the same outputs from the same weights (in eval mode)?"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dlgrade.harness.notebook import code_cells, read_notebook, run_cells
+
+    ns: dict = {"__name__": "__main__"}
+    run_cells(code_cells(read_notebook(path)), ns)
+    checked = 0
+    for name, args, shape in BUILDERS[ex_id]:
+        if name not in ns:
+            continue
+        torch.manual_seed(0)
+        try:
+            model = ns[name](*args)
+        except NotImplementedError:      # an unanswered stub
+            continue
+        sample = torch.randn(*shape)
+        _, rebuilt = roundtrip(model, sample)
+        state = dict(model.state_dict())
+        for layer_path, layer in netdesc.unregistered_layers(model).items():
+            state.update({f"{layer_path}.{k}": v for k, v in layer.state_dict(keep_vars=False).items()
+                          if "." not in k})
+        rebuilt.module.load_state_dict(state)
+        model.eval(), rebuilt.module.eval()
+        with torch.no_grad():
+            assert torch.equal(model(sample), rebuilt.module(sample)), f"{path.name}: {name}{args}"
+        checked += 1
+    assert checked or "untouched" in path.name, f"{path.name}: no network was built"

@@ -1,0 +1,49 @@
+"""Reviews through a spreadsheet: export the items, import the filled-in rows, reject the bad ones."""
+from __future__ import annotations
+
+import csv
+import io
+
+
+def test_export_then_import_records_valid_rows_and_reports_each_rejected_one(graded, tmp_path):
+    """Does an exported CSV, filled in and imported, record the valid reviews (gradebook uses them) and name
+    every rejected row with its reason, writing none of those?"""
+    from dlgrade.review import export_reviews, import_reviews
+
+    course, out, _, _ = graded
+    sheet = tmp_path / "reviews.csv"
+    assert export_reviews("tiny", sheet, out=out, course=course) == 2
+    rows = list(csv.DictReader(io.StringIO(sheet.read_text())))
+    assert [(r["student_id"], r["question"], r["auto_score"], r["answer"]) for r in rows] == \
+        [("ann", "q3", "1", "Overfitting."), ("bob", "q3", "1", "It shows overfitting.")]
+    rows[0].update(score="1.5", comment="=good start")
+    rows[1].update(score="none")
+    extra = [dict(rows[0], student_id="zed"), dict(rows[1], score="9"), dict(rows[1], question="q9", score="1")]
+    with sheet.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows + extra)
+    result = import_reviews("tiny", sheet, out=out, course=course, reviewer="staff")
+    assert [(r.student_id, r.score, r.comment, r.reviewer) for r in result.added] == \
+        [("ann", 1.5, "=good start", "staff"), ("bob", 0.0, "", "staff")]
+    assert result.rejected == ["row 4: no item to review for student 'zed', question 'q3'",
+                               "row 5: student 'bob', question 'q3' appears twice",
+                               "row 6: no item to review for student 'bob', question 'q9'"]
+    book = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "tiny" / "gradebook.csv").read_text()))}
+    assert (book["ann"]["q3"], book["bob"]["q3"], book["bob"]["score"]) == ("1.5", "0", "5")
+    again = import_reviews("tiny", sheet, out=out, course=course)
+    assert (len(again.added), again.unchanged) == (0, 2)
+
+
+def test_import_without_the_required_columns_is_one_clear_error(graded, tmp_path):
+    """Does a CSV without a score column stop with an error naming the file and the column?"""
+    import pytest
+
+    from dlgrade.errors import DlgradeError
+    from dlgrade.review import import_reviews
+
+    course, out, _, _ = graded
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("student_id,question\nann,q3\n")
+    with pytest.raises(DlgradeError, match="bad.csv: missing column"):
+        import_reviews("tiny", sheet, out=out, course=course)
