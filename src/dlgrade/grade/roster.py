@@ -11,11 +11,11 @@ notebook's metadata id, ...).
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlgrade.errors import DlgradeError
+from dlgrade.spreadsheet import csv_text
 
 CANVAS_COLUMNS = {"Student": "name", "ID": "canvas_id", "SIS User ID": "sis_user_id",
                   "SIS Login ID": "sis_login_id", "Section": "section"}
@@ -43,11 +43,7 @@ class Roster:
 def read_roster(path: Path) -> Roster:
     """Read a roster (see the module docstring); DlgradeError naming the file and row when it is unusable."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DlgradeError(f"{path}: cannot read the roster ({exc})") from None
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(csv_text(path, what="the roster"))
     header = [h.strip() for h in next(reader, [])]
     canvas = len(header) > 1 and header[0] == "Student" and header[1] == "ID"
     names = [CANVAS_COLUMNS.get(h, "") if canvas else h.lower() for h in header]

@@ -19,6 +19,7 @@ from dlgrade.atomic import write_atomic
 from dlgrade.errors import DlgradeError
 from dlgrade.grade.write_gradebook import number, text
 from dlgrade.review.store import Review, append_reviews, now, parse_score
+from dlgrade.spreadsheet import csv_text
 
 COLUMNS = ["student_id", "name", "question", "points", "auto_score", "score", "comment", "reviewer",
            "reviewed_at", "auto_changed", "auto", "answer"]
@@ -68,11 +69,7 @@ def _cell(value) -> str:
 def import_csv(path: Path, items: list[dict], folder: Path, *, reviewer: str) -> Imported:
     """Read reviews from ``path`` (validated against ``items``) and append the new ones to ``folder``."""
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DlgradeError(f"{path}: cannot read ({exc})") from None
-    reader = csv.DictReader(io.StringIO(raw))
+    reader = csv.DictReader(csv_text(path, what="the reviews"))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
         raise DlgradeError(f"{path}: missing column(s) {', '.join(missing)}",
