@@ -1,7 +1,7 @@
 """Do the self-checks agree with the grade? Samples and mutants, self-checked and graded.
 
 For every sample submission (``autograder/<ex>/samples/*.ipynb``) and every
-mutant (``tests/test_exercises/mutants/<ex>.yaml``), each hidden question that
+mutant (``autograder/<ex>/mutants.yaml``), each hidden question that
 takes points off is a *miss*; the miss is *seen* when the public self-check of
 that question fails too. Agreement is seen / misses, per exercise, printed at
 the end of the run (section "self-check agreement"); the target is 95%.
@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from tests.test_exercises.conftest import ROOT
-from tests.test_exercises.test_mutants import MUTANT_DIR, apply_mutant, load_mutants
+from tests.test_exercises.test_mutants import MUTANT_FILES, apply_mutant, load_mutants
 
 EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
 TARGET = 0.95
@@ -50,8 +50,8 @@ def notebooks(ex_id: str, tmp_path: Path) -> list[tuple[str, Path, list[str] | N
     from dlgrade.harness.notebook import read_notebook
 
     out = [(f"sample {p.name}", p, None) for p in sorted((ROOT / "autograder" / ex_id / "samples").glob("*.ipynb"))]
-    mutants = MUTANT_DIR / f"{ex_id}.yaml"
-    if mutants.exists():
+    mutants = MUTANT_FILES.get(ex_id)
+    if mutants is not None:
         solution = read_notebook(ROOT / "solutions" / ex_id / f"{ex_id}.ipynb")
         for mutant in load_mutants(mutants):
             path = tmp_path / f"{ex_id}-{mutant['name']}.ipynb"

@@ -1,6 +1,6 @@
 """Do the hidden tests catch real mistakes? Single-bug mutants of each reference solution.
 
-Each file ``tests/test_exercises/mutants/<ex>.yaml`` lists mutants of
+Each file ``autograder/<ex>/mutants.yaml`` lists mutants of
 ``solutions/<ex>/<ex>.ipynb``, each one a mistake students make. The file is a
 list (or a mapping with the list under ``mutants``) of::
 
@@ -17,7 +17,7 @@ cells). The test applies the edit, grades the targeted questions of the
 mutated notebook with ``run_trusted`` on the quick profile, and passes when
 they earn less than full marks: the mutant is killed. The kill rate per
 exercise is printed at the end of the run (section "mutant kill rate").
-A new exercise only needs its YAML file here.
+A new exercise only needs its own ``mutants.yaml``.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
 
-MUTANT_DIR = Path(__file__).parent / "mutants"
+MUTANT_FILES = {p.parent.name: p for p in sorted((ROOT / "autograder").glob("*/mutants.yaml"))}
 FIELDS = {"name", "question", "questions", "find", "replace", "why", "cell"}
 
 
@@ -64,14 +64,14 @@ def load_mutants(path: Path) -> list[dict]:
 def mutant_params():
     """One param per mutant; a file that does not load becomes one failing param, not a collection error."""
     params = []
-    for path in sorted(MUTANT_DIR.glob("*.yaml")):
+    for ex_id, path in MUTANT_FILES.items():
         try:
             mutants = load_mutants(path)
         except (ValueError, yaml.YAMLError) as exc:
-            params.append(pytest.param(path.stem, {"invalid": f"{type(exc).__name__}: {exc}"},
-                                       id=f"{path.stem}-invalid-file"))
+            params.append(pytest.param(ex_id, {"invalid": f"{type(exc).__name__}: {exc}"},
+                                       id=f"{ex_id}-invalid-file"))
             continue
-        params.extend(pytest.param(path.stem, m, id=f"{path.stem}-{m['name']}") for m in mutants)
+        params.extend(pytest.param(ex_id, m, id=f"{ex_id}-{m['name']}") for m in mutants)
     return params
 
 
@@ -88,15 +88,15 @@ def apply_mutant(nb, mutant: dict):
 
 
 def test_every_exercise_has_mutants():
-    """Is every exercise covered by at least 8 mutants?"""
+    """Is every exercise covered by at least 20 mutants?"""
     covered = {}
-    for path in MUTANT_DIR.glob("*.yaml"):
+    for ex_id, path in MUTANT_FILES.items():
         try:
-            covered[path.stem] = len(load_mutants(path))
+            covered[ex_id] = len(load_mutants(path))
         except (ValueError, yaml.YAMLError):
-            covered[path.stem] = 0
-    missing = [ex for ex in EXERCISES if covered.get(ex, 0) < 8]
-    assert not missing, f"exercises with fewer than 8 mutants: {missing} (have {covered})"
+            covered[ex_id] = 0
+    missing = [ex for ex in EXERCISES if covered.get(ex, 0) < 20]
+    assert not missing, f"exercises with fewer than 20 mutants: {missing} (have {covered})"
 
 
 @pytest.mark.slow
@@ -105,8 +105,8 @@ def test_mutant_is_killed(ex_id, mutant, grade, kill_tally, tmp_path):
     """Does the mistake cost the student points on the questions that target it?"""
     from dlgrade.harness.notebook import read_notebook
 
-    assert "invalid" not in mutant, f"mutants/{ex_id}.yaml: {mutant.get('invalid')}"
-    assert ex_id in EXERCISES, f"mutants/{ex_id}.yaml names no exercise"
+    assert "invalid" not in mutant, f"autograder/{ex_id}/mutants.yaml: {mutant.get('invalid')}"
+    assert ex_id in EXERCISES, f"autograder/{ex_id}/mutants.yaml names no exercise"
     nb = apply_mutant(read_notebook(ROOT / "solutions" / ex_id / f"{ex_id}.ipynb"), mutant)
     path = tmp_path / f"{ex_id}-{mutant['name']}.ipynb"
     nbformat.write(nb, path)

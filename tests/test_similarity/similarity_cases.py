@@ -2,7 +2,7 @@
 
 **Bases** (independent authors): the reference solution, every sample in
 ``autograder/<ex>/samples``, and the reference with each single-bug mutant of
-``tests/test_exercises/mutants/<ex>.yaml`` applied. What a base wrote itself is
+``autograder/<ex>/mutants.yaml`` applied. What a base wrote itself is
 the code of the questions where it has passages found neither in the template
 nor in the reference (those are excluded by design: they are what every
 solution contains).
@@ -39,7 +39,7 @@ from dlgrade.similarity.normalise_code import normalise
 from dlgrade.similarity.shingle_text import content_words, vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
-MUTANTS = ROOT / "tests" / "test_exercises" / "mutants"
+AUTOGRADER = ROOT / "autograder"
 EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
 CODE_TRANSFORMS = ("rename", "reorder", "comments", "split_merge", "edits", "all")
 TEXT_TRANSFORMS = ("case", "reorder", "words", "all")
@@ -111,7 +111,7 @@ def code_case(exercise: str, *, seed: int = 0) -> Case:
     bases = {"reference": cells_of(reference)}
     for path in sorted(ex.samples_dir.glob("*.ipynb")):
         bases[f"sample:{path.stem}"] = cells_of(read_notebook(path))
-    for mutant in yaml.safe_load((MUTANTS / f"{exercise}.yaml").read_text(encoding="utf-8")) or []:
+    for mutant in yaml.safe_load((AUTOGRADER / exercise / "mutants.yaml").read_text(encoding="utf-8")) or []:
         bases[f"mutant:{mutant['name']}"] = apply_edit(bases["reference"], mutant["find"], mutant["replace"],
                                                        mutant.get("cell"))
     case = Case(exercise, "code", layout, bases=bases)

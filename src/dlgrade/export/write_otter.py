@@ -26,7 +26,7 @@ import nbformat
 
 from dlgrade import __version__
 from dlgrade.atomic import write_atomic
-from dlgrade.check import PUBLIC_DIR
+from dlgrade.check import public_check_file
 from dlgrade.export.feedback import points_text
 from dlgrade.export.parts import ExerciseParts, copy_spec, fresh_cell, hints_outside
 from dlgrade.harness.notebook import role
@@ -56,7 +56,7 @@ def _raw(source: str):
 
 
 def public_ids(exercise: str) -> set[str]:
-    path = PUBLIC_DIR / f"{exercise}.py"
+    path = public_check_file(exercise)
     return {q.id for q in load_questions(path)} if path.exists() else set()
 
 
