@@ -78,3 +78,48 @@ def test_training_failures_are_the_students():
                           recipe=lambda name: {"optimizer": "sgd", "lr": 0.1, "batch_size": 4, "epochs": 1})
     with pytest.raises(StudentError, match="could not train"):
         train_network(net, ctx, "xor", "xor", seed=0)
+
+
+def _blobs_ctx(**recipe):
+    from types import SimpleNamespace
+
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 8)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    base = {"optimizer": "adam", "lr": 0.01, "batch_size": 16, "epochs": 2}
+    return SimpleNamespace(data=lambda name: (torch.as_tensor(X), torch.as_tensor(y)), device="cpu",
+                           recipe=lambda name: base | recipe)
+
+
+def _net(width: int):
+    import torch
+
+    from dlgrade.harness.netdesc import describe, rebuild
+
+    module = torch.nn.Sequential(torch.nn.Linear(8, width), torch.nn.ReLU(), torch.nn.Linear(width, 2))
+    return rebuild(describe(module, torch.zeros(1, 8)))
+
+
+def test_network_above_the_compute_limit_is_refused_by_its_size_not_by_a_clock():
+    """Is a network above the recipe's max_flops refused with its measured cost, while one below trains?"""
+    from dlgrade.harness.models import forward_flops, train_network
+
+    small, large = _net(16), _net(4096)
+    assert forward_flops(small.module, np.zeros(8, np.float32)) == 2 * (8 * 16 + 16 * 2)
+    ctx = _blobs_ctx(max_flops=10_000)
+    assert train_network(small, ctx, "blobs", "r", seed=0)["stopped"] == "completed"
+    with pytest.raises(StudentError, match=r"needs 81\.9 kFLOP per blobs example.*at most 10 kFLOP") as info:
+        train_network(large, ctx, "blobs", "r", seed=0)
+    assert info.value.kind == "bad_output"
+
+
+def test_a_training_stopped_by_the_clock_is_the_graders_problem():
+    """Does a grader-side training cut short by max_seconds become a grader_error (for review), never a score?"""
+    from dlgrade.harness.models import train_network
+
+    ctx = _blobs_ctx(epochs=10_000, batch_size=1, max_seconds=0.05)
+    with pytest.raises(StudentError, match="safety limit") as info:
+        train_network(_net(16), ctx, "blobs", "r", seed=0)
+    assert info.value.kind == "grader_error"

@@ -50,6 +50,8 @@ def test_frozen():
     ("max_seconds", 0, "greater than 0"),
     ("clip_grad_norm", -1.0, "greater than 0"),
     ("clip_grad_norm", [1.0], "number or null"),
+    ("max_flops", 0, "greater than 0"),
+    ("max_flops", "1e8", "write 1.0e-3"),
 ])
 def test_bad_value_names_file_and_field(field, value, says):
     """Does each invalid value raise a SpecError that names the file, the field and the rule?"""

@@ -46,21 +46,72 @@ def train_network(net, ctx, data: str, recipe: str, *, seed: int) -> dict:
     Returns the fit summary (``seconds``, ``stopped``, ``steps``, ``history``);
     the time spent is added to ``ctx.train_seconds``. No student code runs
     here: the network holds torch's classes only.
+
+    What a network earns must not depend on the machine: a network above the
+    recipe's ``max_flops`` is refused (StudentError, the same on any machine),
+    and a training stopped by the ``max_seconds`` clock is the grader's problem
+    (``grader_error``: flagged for an instructor), never a lower score.
     """
     from dlgrade.errors import DlgradeError
     from dlgrade.harness.factories import fit_summary
-    from dlgrade.train import fit
+    from dlgrade.train import Recipe, fit
 
     start = time.perf_counter()
+    rules = ctx.recipe(recipe)
+    if not isinstance(rules, Recipe):
+        rules = Recipe.from_dict(rules, where=f"recipe {recipe}")
+    dataset = ctx.data(data)
     try:
         with _fixed_threads(ctx):
-            result = fit(net.module, ctx.data(data), ctx.recipe(recipe), seed=seed, device=_device(ctx))
+            _within_compute(net, dataset, rules, data)
+            result = fit(net.module, dataset, rules, seed=seed, device=_device(ctx))
     except (DlgradeError, RuntimeError, ValueError) as exc:
         raise StudentError("bad_output", f"the grader could not train your network on {data}: "
                            f"{str(exc)[:300]}") from None
     finally:
         ctx.train_seconds = getattr(ctx, "train_seconds", 0.0) + time.perf_counter() - start
+    if result.stopped == "budget":
+        raise StudentError("grader_error", f"the grader's training of your network on {data} ran past its "
+                           f"{rules.max_seconds:g} s safety limit on this machine; an instructor will regrade it "
+                           "(raise max_seconds in the exercise's profile, or grade on a less loaded machine)")
     return fit_summary(result)
+
+
+def forward_flops(module, example) -> int:
+    """Forward FLOPs of ``module`` on one example (a batch of one), counted by torch's FlopCounterMode."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = torch.as_tensor(np.asarray(example)[None]).float()
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            module(x)
+    finally:
+        module.train(was_training)
+    return int(counter.get_total_flops())
+
+
+def _flops_text(n: float) -> str:
+    for scale, unit in ((1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} FLOP"
+
+
+def _within_compute(net, dataset, rules, data: str) -> None:
+    limit = rules.max_flops
+    if not limit:
+        return
+    from dlgrade.train.tensors import split_of
+
+    X, _ = split_of(dataset, "train")
+    flops = forward_flops(net.module, X[0])
+    if flops > limit:
+        raise StudentError("bad_output", f"your network needs {_flops_text(flops)} per {data} example; the "
+                           f"grader trains networks of at most {_flops_text(limit)} per example",
+                           detail="use fewer or narrower layers, or pool earlier")
 
 
 def network_logits(net, ctx, X) -> np.ndarray:

@@ -56,6 +56,12 @@ class Recipe:
     clip_grad_norm: float | None = None
     """Clip the global gradient norm to this value (> 0) before each step, or None."""
 
+    max_flops: float | None = None
+    """Largest network the grader trains with this recipe, in forward FLOPs per example (> 0), or
+    None for no limit. A cost measured from the network, not from a clock: the grader refuses a
+    larger network with the same message on any machine, so ``max_seconds`` stays a safety net
+    that no network within this limit reaches. :func:`fit` itself does not check it."""
+
     def __post_init__(self) -> None:
         checked = _validate(self.to_dict(), where="Recipe")
         for name, value in checked.items():  # widen ints given for float fields
@@ -112,7 +118,7 @@ def _validate(values: dict[str, Any], *, where: str) -> dict[str, Any]:
         raise fail("full_batch", "must be true or false")
 
     for field, optional in (("lr", False), ("momentum", False), ("weight_decay", False),
-                            ("max_seconds", True), ("clip_grad_norm", True)):
+                            ("max_seconds", True), ("clip_grad_norm", True), ("max_flops", True)):
         v = values[field]
         if v is None and optional:
             continue
@@ -133,7 +139,7 @@ def _validate(values: dict[str, Any], *, where: str) -> dict[str, Any]:
         raise fail("momentum", f"only applies to sgd; {out['optimizer']} has its own moment estimates")
     if out["weight_decay"] < 0:
         raise fail("weight_decay", "must be at least 0")
-    for field in ("max_seconds", "clip_grad_norm"):
+    for field in ("max_seconds", "clip_grad_norm", "max_flops"):
         if out[field] is not None and out[field] <= 0:
             raise fail(field, "must be greater than 0, or null for none")
     return out
