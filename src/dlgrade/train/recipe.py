@@ -125,7 +125,7 @@ def _validate(values: dict[str, Any], *, where: str) -> dict[str, Any]:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             hint = ""
             if isinstance(v, str):
-                hint = "; YAML reads 1e-3 as text, write 1.0e-3"
+                hint = "; YAML reads 1e-3 and 1e7 as text, write 1.0e-3 and 1.0e+7"
             raise fail(field, f"must be a number{' or null' if optional else ''}{hint}")
         if not math.isfinite(v):
             raise fail(field, "must be finite")
