@@ -10,6 +10,17 @@ count, and prints
   (the first submission of each worker also waits for the worker to start),
   and the batch's wall time minus training over N, which also counts starting
   the workers, writing results and the reports;
+* **where the overhead goes** (medians over the submissions, from each
+  result's ``timings``): ``execute`` (starting the submission's process and
+  running the notebook's cells), ``requests`` (waiting for the student's side
+  to answer the hidden tests' requests, training left out), ``exchange``
+  (encoding and decoding the values that cross, arrays included),
+  ``integrity`` (the integrity checks after each question), ``tests`` (the
+  hidden tests' own work on the grader's side: held-out sets, rebuilding
+  networks, scoring them), ``close`` (stopping the process, emptying its
+  folders) and ``rest`` (reading and sanitizing the notebook, figures,
+  scoring); per batch, ``results`` (writing each result JSON and its journal
+  line, per submission) and ``reports`` (gradebook, feedback, summary);
 * **throughput** in submissions per second: over the whole batch, and steady
   (workers started: from the first worker's first result to the last result,
   by the result files' times); the speed-up of 2 workers over 1 for both.
@@ -28,6 +39,7 @@ suite (``tests/test_grade/tiny_course``: no training, so all of it is overhead).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -39,6 +51,20 @@ from pathlib import Path
 from dlgrade.harness.course import find_course
 
 TINY = Path(__file__).resolve().parents[1] / "tests" / "test_grade" / "tiny_course"
+PARTS = ("execute", "requests", "exchange", "integrity", "tests", "close", "rest")
+"""The parts of the overhead (see the module docstring), in the order printed."""
+
+
+def breakdown(timings: dict) -> dict:
+    """One result's ``timings`` as the parts of :data:`PARTS` (seconds; they add up to total - train)."""
+    get = timings.get
+    parts = {"execute": get("execute_notebook", 0.0), "requests": get("requests", 0.0),
+             "exchange": get("exchange", 0.0), "integrity": get("integrity", 0.0),
+             "close": get("close", 0.0)}
+    parts["tests"] = max(0.0, get("run_tests", 0.0) - get("train", 0.0) - parts["requests"] - parts["exchange"]
+                         - parts["integrity"])
+    parts["rest"] = max(0.0, get("total", 0.0) - get("train", 0.0) - sum(parts.values()))
+    return parts
 
 
 def copies(samples: list[Path], n: int, folder: Path) -> int:
@@ -58,6 +84,7 @@ def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, w
     from dlgrade.grade import main
 
     where = {"cluster": f"local:{workers}"} if cluster else {"workers": workers}
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     summary = main([folder], exercise=exercise, course=course, profile=profile, out=out,
                    regrade=True, progress=False, **where)
@@ -69,13 +96,18 @@ def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, w
     train = [r["timings"].get("train", 0.0) for r in records]
     n = len(records)
     overhead = [t - tr for t, tr in zip(totals, train)]
+    parts = [breakdown(r["timings"]) for r in records]
     steady = (n - workers) / (done[-1] - done[workers - 1]) if n > workers else float("nan")
     return {"workers": workers, "where": "dask" if cluster else "local", "n": n, "wall": wall,
+            "load": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
             "isolation": summary.isolation,
             "overhead": statistics.median(overhead), "overhead_max": max(overhead),
             "batch_overhead": (wall - sum(train)) / n, "train": statistics.fmean(train),
             "throughput": n / wall, "steady": steady, "statuses": summary.statuses,
-            "mean_percent": summary.mean_percent}
+            "mean_percent": summary.mean_percent,
+            "parts": {k: statistics.median(p[k] for p in parts) for k in PARTS},
+            "results": summary.timings.get("results", 0.0) / max(1, n), "reports": summary.timings.get("reports", 0.0),
+            "scores": {r["student_id"]: [q["earned"] for q in r["questions"]] for r in records}}
 
 
 def main() -> None:
@@ -110,6 +142,17 @@ def main() -> None:
         print(f"{r['where']:>6} {r['workers']:>7} {r['wall']:>7.1f} {60 * r['throughput']:>8.1f} "
               f"{r['steady']:>14.2f} {r['overhead']:>21.2f}, {r['overhead_max']:<5.1f} "
               f"{r['batch_overhead']:>12.2f} {r['train']:>12.2f}")
+    print("where the overhead goes, s/sub (median of each part; the medians need not add up to the median "
+          "overhead):")
+    print(f"{'where':>6} {'workers':>7} " + " ".join(f"{k:>9}" for k in PARTS)
+          + f" {'overhead':>9} {'results':>8} {'reports s':>10} {'load avg':>10}")
+    for r in rows:
+        print(f"{r['where']:>6} {r['workers']:>7} " + " ".join(f"{r['parts'][k]:>9.3f}" for k in PARTS)
+              + f" {r['overhead']:>9.3f} {r['results']:>8.3f} {r['reports']:>10.2f} {r['load']:>10}")
+    if any(r["scores"] != rows[0]["scores"] for r in rows[1:]):
+        print("warning: the runs gave different scores")
+    digest = hashlib.sha256(json.dumps(rows[0]["scores"], sort_keys=True).encode()).hexdigest()[:16]
+    print(f"points of every question of every submission: digest {digest} (compare between versions)")
     base = rows[0]
     for r in rows[1:]:
         print(f"speed-up {r['where']} {r['workers']} workers vs {base['where']} {base['workers']}: "

@@ -16,21 +16,46 @@ def _number(value):
     return float(array.reshape(())) if array.size == 1 else None
 
 
-def _one_epoch(state, X, y, batch_size, *, zero_grad=True, train_mode=True):
+def _one_epoch(state, X, y, batch_size, *, zero_grad=True, train_mode=True, losses=None):
+    """The weights after one SGD epoch from ``state``, computed here; appends (loss, batch size) to ``losses``."""
     import torch
 
-    from dlgrade.harness.factories import make_train_probe
+    from dlgrade.harness import factories
 
-    model = make_train_probe([6, 4, 3])
+    model = factories.get("train_probe")([6, 4, 3])   # the exercise's own, from factories.py
     model.load_state_dict(state)
     model.train(train_mode)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     for i in range(0, len(y), batch_size):
         if zero_grad:
             optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(model(X[i:i + batch_size]), y[i:i + batch_size]).backward()
+        loss = torch.nn.functional.cross_entropy(model(X[i:i + batch_size]), y[i:i + batch_size])
+        loss.backward()
         optimizer.step()
+        if losses is not None:
+            losses.append((loss.item(), len(y[i:i + batch_size])))
     return model.state_dict()
+
+
+def _ends_in_logits(sub, t, builder: str, args: tuple, sample: np.ndarray) -> None:
+    """Check that the network ``builder(*args)`` returns has nothing that squashes its outputs after the
+    last Linear layer, read from its forward pass as the grader rebuilds it."""
+    from dlgrade.harness.errors import StudentError
+    from dlgrade.harness.models import grader_network
+    from dlgrade.harness.outputs import final_activation
+
+    try:
+        net = grader_network(sub, builder, args, sample=sample, seed=0)
+    except StudentError as exc:
+        if exc.kind in ("missing", "not_implemented"):
+            raise
+        t.check(False, f"the grader can rebuild {builder}'s network from torch's layers", points=1,
+                detail=exc.message[:300], hint="use standard torch.nn layers, kept in nn.Sequential or nn.ModuleList")
+        return
+    squashed = final_activation(net.description)
+    t.check(not squashed, f"{builder} ends with logits: no softmax, sigmoid or ReLU after the last Linear layer",
+            points=1, detail=f"a {squashed} follows the last layer" if squashed else "",
+            hint="return the last Linear layer's output as it is: nn.CrossEntropyLoss applies log-softmax itself")
 
 
 @question("q1", points=1, title="train_epoch on a tiny network", public=True)
@@ -52,17 +77,24 @@ def q1(sub, t):
     if same(start):
         t.check(False, "the weights change", points=1, hint="call optimizer.step() after loss.backward()")
         return
-    correct = same(_one_epoch(start, X, y, 4))
-    hint = "zero_grad, forward, loss, backward, step: once per batch"
-    if not correct and same(_one_epoch(start, X, y, 4, zero_grad=False)):
-        hint = "the gradients are never cleared: call optimizer.zero_grad() before loss.backward()"
-    elif not correct and same(_one_epoch(start, X, y, 4, train_mode=False)):
-        hint = "the model stayed in eval mode: call model.train() at the start"
-    t.check(correct, "10 examples in batches of 4, 4 and 2 give the weights of three SGD steps in training mode",
-            points=1, hint=hint)
+    # The epoch computed here, correctly and with the usual slips: (weights, (loss, batch size) per batch).
+    epochs = {}
+    for slip, options in (("", {}), ("the gradients are never cleared: call optimizer.zero_grad() before "
+                                     "loss.backward()", {"zero_grad": False}),
+                          ("the model stayed in eval mode: call model.train() at the start", {"train_mode": False})):
+        losses: list = []
+        epochs[slip] = (_one_epoch(start, X, y, 4, losses=losses, **options), losses)
+    matched = next((slip for slip, (state, _) in epochs.items() if same(state)), None)
+    t.check(matched == "", "10 examples in batches of 4, 4 and 2 give the weights of three SGD steps in training mode",
+            points=1, hint=matched or "zero_grad, forward, loss, backward, step: once per batch")
+    losses = epochs[matched or ""][1]
     value = _number(loss)
-    t.check(value is not None and 0 < value < 10, "returns the mean training loss (a positive number)", points=1,
-            detail=f"returned {loss!r:.60}")
+    per_example = sum(v * n for v, n in losses) / sum(n for _, n in losses)
+    per_batch = sum(v for v, _ in losses) / len(losses)
+    t.check(value is not None and min(abs(value - per_example), abs(value - per_batch)) <= 1e-4 * max(1, value),
+            "returns the mean training loss of the epoch", points=1,
+            detail=f"returned {loss!r:.60}; the mean per example here is {per_example:.4f}",
+            hint="add up loss.item() * len(y) over the batches and divide by the number of examples")
 
 
 @question("q2", points=1, title="evaluate on a known model", public=True)
@@ -104,6 +136,7 @@ def q3(sub, t):
     t.check("Softmax" not in kinds and "ReLU" in kinds, "ReLU between the layers and no softmax at the end",
             points=1, detail=f"modules: {sorted(kinds)}",
             hint="nn.CrossEntropyLoss expects logits: no nn.Softmax in the network")
+    _ends_in_logits(sub, t, "build_mlp", ([512, 256],), np.zeros((2, 1, 28, 28), np.float32))
     other = sub.call_with("build_mlp", ([8],), {"in_features": 20, "n_classes": 3}, seed=0)
     got = sub.describe(other).get("params")
     shape = sub.predict(other, np.zeros((2, 20), np.float32)).shape
@@ -173,6 +206,7 @@ def q5(sub, t):
     gap = float(np.abs(fm - (fa + fb) / 2).mean() / (np.abs(fa).mean() + np.abs(fb).mean() + 1e-8))
     t.check(gap > 1e-3, "a ReLU acts after each hidden layer (the outputs are not a linear function of the points)",
             points=1, detail=f"gap from linear {gap:.1e}", hint="x = torch.relu(layer(x)) for each hidden layer")
+    _ends_in_logits(sub, t, "DeepMLP", ([128, 256, 128, 64],), np.zeros((3, 2), np.float32))
     if not t.check(sub.has("moons_results"), "moons_results exists", points=1,
                    hint="after the training cell, type in the accuracies and times it printed"):
         return

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlgrade.harness.models import grader_network, network_logits, train_network
+from dlgrade.harness.outputs import final_activation
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
@@ -59,6 +60,15 @@ def affine_gap(sub, model, X1, X2) -> float:
     return max(gaps)
 
 
+def squashing(sub, builder: str, args, *, sample, seed: int) -> str:
+    """What squashes the logits of the network ``builder(*args)`` builds ('' for nothing, or for a
+    network the grader cannot rebuild: that costs the points of the trained network instead)."""
+    try:
+        return final_activation(grader_network(sub, builder, args, sample=sample, seed=seed).description)
+    except StudentError:
+        return ""
+
+
 def looks_like_probabilities(logits: np.ndarray) -> bool:
     return bool((logits >= -1e-6).all() and (logits <= 1 + 1e-6).all()
                 and np.allclose(logits.sum(axis=1), 1.0, atol=1e-4))
@@ -97,9 +107,9 @@ def reference_epoch(state: dict, batches, *, train_mode: bool, zero_grad: bool, 
     """The weights and per-batch (loss, size) of one SGD epoch from ``state``, computed here."""
     import torch
 
-    from dlgrade.harness.factories import make_train_probe
+    from dlgrade.harness import factories
 
-    model = make_train_probe(PROBE_SIZES)
+    model = factories.get("train_probe")(PROBE_SIZES)   # the exercise's own, from factories.py
     model.load_state_dict(state)
     model.train(train_mode)
     optimizer = torch.optim.SGD(model.parameters(), lr=EPOCH_LR)
@@ -299,9 +309,14 @@ def q3(sub, t):
             detail="; ".join(wrong), hint="use hidden_sizes, in_features and n_classes; don't hard-code 784 or 10")
 
     logits = sub.predict(base, digits)
-    t.check(not looks_like_probabilities(logits), "outputs logits, not probabilities", points=1,
-            detail="every output row is non-negative and sums to 1" if looks_like_probabilities(logits) else "",
-            hint="remove the final softmax: nn.CrossEntropyLoss applies log-softmax to logits itself")
+    # Read from the forward pass as well as from the values: after a sigmoid or a ReLU the rows do
+    # not sum to 1, and a softmax over the wrong axis makes the columns sum to 1 instead.
+    squashed = squashing(sub, "build_mlp", ([512, 256],), sample=digits[:4], seed=seed)
+    probabilities = looks_like_probabilities(logits)
+    t.check(not probabilities and not squashed, "outputs logits: nothing after the last Linear layer", points=1,
+            detail="every output row is non-negative and sums to 1" if probabilities else
+            f"a {squashed} follows the last Linear layer" if squashed else "",
+            hint="remove the final activation: nn.CrossEntropyLoss applies log-softmax to logits itself")
 
     X1, X2 = (rng.normal(size=(32, 1, 28, 28)).astype(np.float32) for _ in range(2))
     gap = affine_gap(sub, base, X1, X2)
@@ -429,13 +444,16 @@ def q5(sub, t):
     model = sub.call_with("DeepMLP", (MOONS["4_layers"],), seed=seed)
     out = sub.predict(model, X)
     gap = affine_gap(sub, model, X, rng.normal(size=X.shape).astype(np.float32))
-    t.check(out.shape == (len(X), 2) and not looks_like_probabilities(out) and gap > 1e-3,
+    sub.release(model)
+    squashed = "" if out.shape != (len(X), 2) else squashing(sub, "DeepMLP", (MOONS["4_layers"],), sample=X[:4],
+                                                             seed=seed)
+    t.check(out.shape == (len(X), 2) and not looks_like_probabilities(out) and not squashed and gap > 1e-3,
             "maps (N, 2) points to (N, 2) logits through ReLUs", points=1,
             detail=f"output shape {out.shape}" + (", rows look like probabilities" if looks_like_probabilities(out)
+                                                  else f", a {squashed} follows the last layer" if squashed
                                                   else "") + (", its outputs change linearly with its inputs"
                                                               if gap <= 1e-3 else ""),
-            hint="apply torch.relu after each hidden layer and return self.out(x) with no softmax")
-    sub.release(model)
+            hint="apply torch.relu after each hidden layer and return self.out(x) with nothing after it")
 
     grader = {}
     for i, (name, sizes) in enumerate(MOONS.items()):

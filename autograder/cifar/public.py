@@ -28,7 +28,37 @@ def _network(sub, t, name: str):
     t.check("Softmax" not in kinds and kinds & {"ReLU", "GELU", "LeakyReLU", "ELU", "Tanh", "SiLU"},
             "a nonlinearity between the layers and no softmax at the end", points=1,
             detail=f"modules: {sorted(kinds)}", hint="the loss applies log-softmax to the logits itself")
+    net = _rebuilt(sub, t, name)
+    if net is not None:
+        _ends_in_logits(t, name, net)
     return info
+
+
+def _rebuilt(sub, t, name: str):
+    """The network ``name()`` returns as the grader rebuilds it from torch's layers, or None (a failed check)."""
+    from dlgrade.harness.errors import StudentError
+    from dlgrade.harness.models import grader_network
+
+    try:
+        net = grader_network(sub, name, sample=IMAGES[:2], seed=0)
+    except StudentError as exc:
+        if exc.kind in ("missing", "not_implemented"):
+            raise
+        t.check(False, f"the grader can rebuild {name}() from torch's layers", points=1,
+                detail=exc.message[:300], hint="use standard torch.nn layers in an nn.Sequential")
+        return None
+    t.check(True, f"the grader can rebuild {name}() from torch's layers", points=1)
+    return net
+
+
+def _ends_in_logits(t, name: str, net) -> None:
+    from dlgrade.harness.outputs import final_activation
+
+    squashed = final_activation(net.description)
+    t.check(not squashed, f"{name}() ends with logits (no softmax, sigmoid or ReLU after its last layer)",
+            points=1, detail=f"a {squashed} follows the last layer" if squashed else "",
+            hint="remove it: cross-entropy applies log-softmax to the logits itself, and training with a "
+                 "squashed output learns very slowly")
 
 
 @question("q1", points=1, title="build_mlp: shape and layers", public=True)
@@ -51,6 +81,22 @@ def q2(sub, t):
             detail=f"CNN {info['params']:,}, MLP {mlp}")
 
 
+@question("q3", points=1, title="Both networks are ready for the grader's training", public=True)
+def q3(sub, t):
+    """What the grader's training needs, checked without training: the networks can be rebuilt from
+    torch's layers, end in logits, and the CNN is large enough to learn ten classes."""
+    for name in ("build_mlp", "build_cnn"):
+        net = _rebuilt(sub, t, name)
+        if net is None:
+            continue
+        _ends_in_logits(t, name, net)
+        if name == "build_cnn":
+            t.check(net.params >= 10_000, "the CNN is not tiny: at least 10,000 parameters (the design "
+                    "suggested in Q2 has about 114,000)", points=1, detail=f"{net.params:,} parameters",
+                    hint="a handful of filters cannot learn ten classes: use 32, 64 and 128 channels and pool "
+                         "between the blocks")
+
+
 @question("q4", points=1, title="shift_images on a small image", public=True)
 def q4(sub, t):
     import torch
@@ -68,6 +114,11 @@ def q4(sub, t):
             "dy=-1 moves the content one pixel up and repeats the last row", points=1)
     out = expect_array(sub.call("shift_images", torch.from_numpy(image), 0, 0), what="shift_images(image, 0, 0)")
     t.check(out.shape == image.shape and np.allclose(out, image), "no shift leaves the image as it is", points=1)
+    out = expect_array(sub.call("shift_images", torch.from_numpy(image), 1, -2), what="shift_images(image, 1, -2)")
+    want = image[..., [2, 3, 3, 3], :][..., [0, 0, 1, 2, 3]]
+    t.check(out.shape == want.shape and np.allclose(out, want),
+            "dx=1, dy=-2 moves the content one pixel right and two up, repeating the edge pixels", points=1,
+            hint="output pixel (i, j) is input pixel (i - dy, j - dx), both clamped to the image")
 
 
 @question("q5", points=1, title="Your numbers", public=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlgrade.harness.models import grader_network, network_logits, train_network
+from dlgrade.harness.outputs import final_activation
 from dlgrade.harness.short_answer import grade_short_answer
 from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
@@ -60,10 +61,18 @@ def structure_checks(sub, t, name: str, digits: np.ndarray, rng) -> dict | None:
     if not t.check("params" in info, f"{name}() returns an nn.Module", points=0,
                    detail=f"got {info.get('type')}"):
         return None
-    t.check(logits.shape == (len(digits), 10) and not looks_like_probabilities(logits),
-            "maps (N, 3, 32, 32) images to (N, 10) logits (not probabilities)", points=1,
-            detail=f"output shape {logits.shape}" + (", every row is non-negative and sums to 1"
-                                                     if looks_like_probabilities(logits) else ""),
+    # Read from the forward pass as well as from the values: after a sigmoid or a ReLU the rows do
+    # not sum to 1, and a softmax over the wrong axis makes the columns sum to 1 instead.
+    try:
+        squashed = final_activation(grader_network(sub, name, sample=digits[:4], seed=0).description)
+    except StudentError:
+        squashed = ""                 # costs the trained network's points in Q3, not these
+    probabilities = looks_like_probabilities(logits)
+    t.check(logits.shape == (len(digits), 10) and not probabilities and not squashed,
+            "maps (N, 3, 32, 32) images to (N, 10) logits (nothing after the last layer)", points=1,
+            detail=f"output shape {logits.shape}" + (", every row is non-negative and sums to 1" if probabilities
+                                                     else f", a {squashed} follows the last layer" if squashed
+                                                     else ""),
             hint="end with a Linear layer with 10 outputs and nothing after it: cross-entropy applies "
                  "log-softmax to the logits itself")
     gaps = []
@@ -133,9 +142,7 @@ def q3(sub, t):
             t.check(False, f"build_{name}() trains with the grader's recipe", points=0, detail=exc.message)
             continue
         stopped = fit.get("stopped") if isinstance(fit, dict) else ""
-        notes[name] = {"diverged": "training diverged (the loss blew up): ",
-                       "budget": "training ran out of time before the last epoch: a smaller or cheaper "
-                                 "network trains further in the grader's budget; "}.get(stopped, "")
+        notes[name] = "training diverged (the loss blew up): " if stopped == "diverged" else ""
 
     hint_logits = "end with a Linear layer (logits, no softmax) and put ReLU between the layers"
     if "mlp" in acc:

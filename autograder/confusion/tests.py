@@ -42,11 +42,15 @@ def q1(sub, t):
     if got.shape != (n,):
         return
     W, b = np.asarray(state["fc.weight"], np.float64), np.asarray(state["fc.bias"], np.float64)
-    want = (X.reshape(n, -1).astype(np.float64) @ W.T + b).argmax(axis=1)
+    logits = X.reshape(n, -1).astype(np.float64) @ W.T + b
+    want = logits.argmax(axis=1)
     wrong = int((got != want).sum())
+    # The probe answers with its least likely class outside eval mode or with gradients on.
+    hint = ("call model.eval() before predicting and wrap the loop in `with torch.no_grad():`"
+            if np.mean(got == logits.argmin(axis=1)) > 0.5 else
+            "give the model the inputs as they are (no rescaling, no reshaping) and take the argmax over dim=1")
     t.check(wrong == 0, "the predictions are those of the model in eval mode under torch.no_grad()", points=2,
-            detail=f"{wrong} of {n} predictions differ",
-            hint="call model.eval() before predicting and wrap the loop in `with torch.no_grad():`")
+            detail=f"{wrong} of {n} predictions differ", hint=hint)
 
 
 # -- Q2 -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dlgrade.harness.figures import decision_regions
 
 BOOL_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 AND = np.array([0, 0, 0, 1])
+OR = np.array([0, 1, 1, 1])
 XOR = np.array([0, 1, 1, 0])
 
 
@@ -40,17 +41,67 @@ def q1(sub, t):
             "a correctly classified example changes nothing", points=1)
 
 
+def _rule_run(X, y, epochs: int, lr: float, *, ties_positive: bool = False):
+    """Rosenblatt's training as the notebook states it, computed here: from w = 0, b = 0, rows in order,
+    mistakes counted before each update, stopping after the first epoch without one."""
+    w, b, errors = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(epochs):
+        mistakes = 0
+        for x, target in zip(X, y):
+            error = target - int(x @ w + b >= 0 if ties_positive else x @ w + b > 0)
+            mistakes += int(error != 0)
+            w, b = w + lr * error * x, b + lr * error
+        errors.append(mistakes)
+        if mistakes == 0:
+            break
+    return w, b, errors
+
+
+def _triple(out):
+    """(w, b, errors) as (float array, float, list of ints), or None when ``out`` is not such a triple."""
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        return None
+    try:
+        return np.asarray(out[0], float).ravel(), float(np.asarray(out[1], float).reshape(())), \
+            [int(e) for e in out[2]]
+    except (TypeError, ValueError):
+        return None
+
+
+def _follows_rule(got, X, y, epochs: int, lr: float) -> bool:
+    """Does the triple ``got`` replay the rule step for step? Either tie convention is accepted here:
+    a point on the line predicted 1 is Q1's mistake, not Q2's."""
+    return got is not None and any(
+        got[2] == errors and got[0].shape == w.shape and np.allclose(got[0], w) and abs(got[1] - b) < 1e-9
+        for w, b, errors in (_rule_run(X, y, epochs, lr, ties_positive=tie) for tie in (False, True)))
+
+
 @question("q2", points=1, title="Perceptron training on AND and XOR", public=True)
 def q2(sub, t):
-    out = sub.call("train_perceptron", BOOL_X, AND, epochs=20)
-    if not t.check(isinstance(out, (tuple, list)) and len(out) == 3, "returns (w, b, errors)", points=1):
+    got = _triple(sub.call("train_perceptron", BOOL_X, AND, epochs=20))
+    if not t.check(got is not None, "returns (w, b, errors): errors is a list with one mistake count per epoch",
+                   points=1, hint="return w, b, errors with errors = [mistakes of epoch 1, epoch 2, ...]"):
         return
-    w, b, errors = np.asarray(out[0], float), float(np.asarray(out[1])), list(out[2])
+    w, b, errors = got
     acc = float(((BOOL_X @ w + b > 0).astype(int) == AND).mean())
-    t.check(acc == 1.0 and errors[-1] == 0, "learns AND (100%) and stops after an epoch without mistakes",
+    t.check(acc == 1.0 and errors[-1:] == [0], "learns AND (100%) and its last epoch has no mistakes",
             points=1, detail=f"accuracy {acc:.0%}, mistakes per epoch {errors}")
-    out = sub.call("train_perceptron", BOOL_X, XOR, epochs=10)
-    errors = list(out[2]) if isinstance(out, (tuple, list)) and len(out) == 3 else []
+    want_w, want_b, want_errors = _rule_run(BOOL_X, AND, 20, 1.0)
+    t.check(_follows_rule(got, BOOL_X, AND, 20, 1.0),
+            f"on AND the rule from w = 0, b = 0 gives mistakes per epoch {want_errors}, then stops, with "
+            f"w = {want_w.tolist()}, b = {want_b:g}", points=1,
+            detail=f"got mistakes {errors}, w = {w.tolist()}, b = {b:g}",
+            hint="start from zeros, go through the rows in order, count a mistake when the prediction before the "
+                 "update is wrong, and break after the first epoch with none")
+    got = _triple(sub.call("train_perceptron", BOOL_X, OR, epochs=20, lr=0.5))
+    want_w, want_b, want_errors = _rule_run(BOOL_X, OR, 20, 0.5)
+    t.check(_follows_rule(got, BOOL_X, OR, 20, 0.5),
+            f"on OR with lr = 0.5 it ends at w = {want_w.tolist()}, b = {want_b:g} (the learning rate scales "
+            "every step)", points=1,
+            detail="" if got is None else f"got mistakes {got[2]}, w = {got[0].tolist()}, b = {got[1]:g}",
+            hint="pass lr on to perceptron_update")
+    got = _triple(sub.call("train_perceptron", BOOL_X, XOR, epochs=10))
+    errors = got[2] if got is not None else []
     t.check(len(errors) == 10 and min(errors) >= 1, "on XOR every one of the 10 epochs has mistakes",
             points=1, detail=f"mistakes per epoch {errors}")
 
@@ -72,17 +123,42 @@ def q3(sub, t):
     t.check(linears == [(2, 4), (4, 2)], "the layers the question asks for: Linear(2, 4), then Linear(4, 2)",
             points=1, detail=f"Linear layers {linears}",
             hint="4 hidden units: with 2, training gets stuck for many seeds (try it in the cell below)")
+    from dlgrade.harness.errors import StudentError
+    from dlgrade.harness.models import grader_network
+    from dlgrade.harness.outputs import final_activation
+
+    try:
+        net = grader_network(sub, "build_xor_mlp", sample=BOOL_X.astype(np.float32), seed=0)
+    except StudentError as exc:
+        if exc.kind in ("missing", "not_implemented"):
+            raise
+        t.check(False, "the grader can rebuild the network from torch's layers", points=1,
+                detail=exc.message[:300], hint="use standard torch.nn layers in an nn.Sequential")
+        return
+    squashed = final_activation(net.description)
+    t.check(not squashed, "ends with logits: no softmax, sigmoid or ReLU after the last Linear layer", points=1,
+            detail=f"a {squashed} follows the last layer" if squashed else "",
+            hint="remove it: cross-entropy applies log-softmax to the logits itself")
 
 
-@question("q4", points=1, title="collapse_linear on a small stack", public=True)
+@question("q4", points=1, title="collapse_linear on small stacks", public=True)
 def q4(sub, t):
-    stack = sub.make("linear_stack", [2, 3, 2], seed=0)
-    X = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    stack = sub.make("linear_stack", [3, 4, 2], seed=0)
+    X = rng.normal(size=(5, 3)).astype(np.float32)
     single = sub.call("collapse_linear", stack)
     info = sub.describe(single)
-    t.check(info.get("type") == "Linear", "returns an nn.Linear", points=1, detail=f"got {info.get('type')}")
-    t.close(sub.predict(single, X), sub.predict(stack, X), "same outputs as the 2 -> 3 -> 2 stack",
+    t.check(info.get("type") == "Linear" and info.get("params") == 3 * 2 + 2,
+            "a 3 -> 4 -> 2 stack collapses to one nn.Linear(3, 2) (8 parameters)", points=1,
+            detail=f"got {info.get('type')} with {info.get('params')} parameters",
+            hint="nn.Linear(in_features of the first layer, out_features of the last); the combined weight "
+                 "has shape (out, in)")
+    t.close(sub.predict(single, X), sub.predict(stack, X), "same outputs as the 3 -> 4 -> 2 stack",
             points=1, rtol=1e-4, atol=1e-5)
+    square = sub.make("linear_stack", [3, 3, 3, 3], seed=1)
+    t.close(sub.predict(sub.call("collapse_linear", square), X), sub.predict(square, X),
+            "same outputs as a square 3 -> 3 -> 3 -> 3 stack (where a wrong product order still runs)", points=1,
+            rtol=1e-4, atol=1e-5, hint="the combined weight is W3 @ W2 @ W1: the last layer on the left")
 
 
 @question("q5", points=1, title="Decision grid and figure", public=True)
@@ -112,7 +188,8 @@ def q5(sub, t):
     if not t.check(str(getattr(fig, "type", "")).endswith("Figure"), "plot_decision_boundary returns a Figure",
                    points=1, detail=f"got {getattr(fig, 'type', type(fig).__name__)}"):
         return
-    shown, why = decision_regions(sub.make("figure_data", fig), len(X))
+    shown, why = decision_regions(sub.make("figure_data", fig), len(X), where=X)
     sub.method(fig, "clear")
-    t.check(shown, "the figure fills the predicted regions and draws the 4 points", points=1, detail=why,
+    t.check(shown, "the figure fills the predicted regions and draws the 4 points at their places", points=1,
+            detail=why,
             hint="ax.contourf(xx, yy, classes), then ax.scatter(X[:, 0], X[:, 1], c=y)")

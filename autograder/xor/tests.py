@@ -14,8 +14,9 @@ import numpy as np
 
 from dlgrade.harness.figures import decision_regions
 from dlgrade.harness.models import grader_network, network_logits, train_network
+from dlgrade.harness.outputs import final_activation
 from dlgrade.harness.short_answer import grade_short_answer
-from dlgrade.harness import BadOutput, expect_array, question
+from dlgrade.harness import BadOutput, StudentError, expect_array, question
 
 # -- oracles ----------------------------------------------------------------------------
 
@@ -49,6 +50,56 @@ def separable_set(rng, n: int, d: int):
         X = np.vstack([X, t * x])
         score = np.append(score, (t * x - centre) @ w)
     return X, (score > 0).astype(int)
+
+
+def perceptron_run(X, y, epochs: int, lr: float, *, ties_positive: bool = False):
+    """Rosenblatt's training as the notebook states it: from w = 0, b = 0, rows in order, mistakes
+    counted before each update, stopping after the first epoch without one. Returns (w, b, errors)."""
+    w, b, errors = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(epochs):
+        mistakes = 0
+        for x, target in zip(X, y):
+            z = x @ w + b
+            error = target - int(z >= 0 if ties_positive else z > 0)
+            mistakes += int(error != 0)
+            w, b = w + lr * error * x, b + lr * error
+        errors.append(mistakes)
+        if mistakes == 0:
+            break
+    return w, b, errors
+
+
+def follows_rule(X, y, epochs: int, lr: float, got) -> bool:
+    """Do (w, b, errors) match the stated training run, step for step? Either tie convention is
+    accepted (a tie-breaking slip already costs a point in Q1)."""
+    w, b, errors = got
+    return any(errors == want_errors and w.shape == want_w.shape and np.allclose(w, want_w, atol=1e-6)
+               and abs(b - want_b) < 1e-6
+               for want_w, want_b, want_errors in (perceptron_run(X, y, epochs, lr, ties_positive=tie)
+                                                   for tie in (False, True)))
+
+
+def replay(sub, X, y, epochs: int, lr: float):
+    """The stated loop around the student's own predict_perceptron and perceptron_update, so that a
+    slip in those (charged in Q1) is not charged again here. Returns (w, b, errors), or None when
+    the student's functions do not return what Q1 asks for."""
+    w, b, errors = np.zeros(X.shape[1]), 0.0, []
+    try:
+        for _ in range(epochs):
+            mistakes = 0
+            for x, target in zip(X, y):
+                predicted = np.asarray(sub.call("predict_perceptron", x[None, :], w, b)).reshape(-1)
+                mistakes += int(predicted.size != 1 or predicted[0] != target)
+                pair = as_pair(sub.call("perceptron_update", w, b, x, int(target), lr=lr), "perceptron_update")
+                if pair is None or pair[0].shape != w.shape:
+                    return None
+                w, b = pair
+            errors.append(mistakes)
+            if mistakes == 0:
+                break
+    except StudentError:
+        return None
+    return w, b, errors
 
 
 def separates(X, y, w, b) -> bool:
@@ -145,20 +196,39 @@ def q2(sub, t):
         X, y = BOOL_X[order], np.array(table)[order]
         w, b, errors = _train(sub, X, y, epochs=30)
         acc = float((perceptron_predict(X, w, b) == y).mean())
-        t.check(separates(X, y, w, b) and errors and errors[-1] == 0,
-                f"learns {name}: 100% with the returned (w, b), and the last epoch has no mistakes",
-                points=1, detail=f"accuracy {acc:.0%}, mistakes per epoch {errors[:12]}",
-                hint="start from zeros, update after every example and keep the bias update: "
-                     + ("AND needs a negative bias" if name == "AND" else "check the sign of the step"))
+        learned = separates(X, y, w, b) and errors and errors[-1] == 0
+        replayed = follows_rule(X, y, 30, 1.0, (w, b, errors))
+        if learned and not replayed:
+            own = replay(sub, X, y, 30, 1.0)
+            replayed = own is not None and errors == own[2] and np.allclose(w, own[0], atol=1e-6) \
+                and abs(b - own[1]) < 1e-6
+        want_errors = perceptron_run(X, y, 30, 1.0)[2]
+        t.check(learned and replayed,
+                f"learns {name}: 100% with the returned (w, b), stopping after the first epoch without "
+                "mistakes, as the rule run from w = 0, b = 0 does", points=1,
+                detail=f"accuracy {acc:.0%}, mistakes per epoch {errors[:12]}"
+                       + ("" if replayed or not learned else f"; the rule from zeros gives {want_errors}"),
+                hint=("start from zeros, update after every example and keep the bias update: "
+                      + ("AND needs a negative bias" if name == "AND" else "check the sign of the step"))
+                if not learned else "start from w = 0 and b = 0, go through the rows in order, count a "
+                                    "mistake before each update and break after the first epoch with none")
 
     X, y = separable_set(rng, 40, 4)
     w, b, errors = _train(sub, X, y, epochs=500, lr=0.5)
     acc = float((perceptron_predict(X, w, b) == y).mean())
-    t.check(separates(X, y, w, b) and errors and errors[-1] == 0,
+    learned = separates(X, y, w, b) and errors and errors[-1] == 0
+    hint = "the convergence theorem guarantees 100% here: check the update, the bias and lr"
+    if learned and follows_rule(X, y, 500, 1.0, (w, b, errors)):
+        hint = "pass lr on to perceptron_update: from w = 0 the predictions do not depend on lr, but the weights do"
+    elif learned:
+        hint = ("start from w = 0 and b = 0, go through the rows in order and break after the first epoch "
+                "without mistakes")
+    t.check(learned and follows_rule(X, y, 500, 0.5, (w, b, errors)),
             "converges on a random linearly separable set away from the origin (40 points in 4 dimensions, "
-            "lr=0.5)", points=1,
-            detail=f"accuracy {acc:.1%} after {len(errors)} epochs",
-            hint="the convergence theorem guarantees 100% here: check the update, the bias and lr")
+            "lr=0.5) to the (w, b) the rule reaches with that learning rate", points=1,
+            detail=f"accuracy {acc:.1%} after {len(errors)} epochs" + ("" if not learned else
+                                                                     f"; returned b = {b:.3f}"),
+            hint=hint)
 
     order = rng.permutation(4)
     X, y = BOOL_X[order], np.array([0, 1, 1, 0])[order]
@@ -172,6 +242,7 @@ def q2(sub, t):
 
 # -- Q3 -------------------------------------------------------------------------------------
 
+
 @question("q3", points=5, title="A two-layer network trained by the grader solves XOR")
 def q3(sub, t):
     X, y = t.ctx.heldout("xor", 4)
@@ -180,14 +251,23 @@ def q3(sub, t):
 
     model = sub.call_with("build_xor_mlp", seed=base)
     logits = sub.predict(model, X)
-    if not t.check(logits.shape == (4, 2), "maps (N, 2) points to (N, 2) logits, one score per class",
-                   points=1, detail=f"output shape {logits.shape}",
-                   hint="end with nn.Linear(hidden, 2): cross-entropy needs one output per class"):
-        return
     sub.release(model)
+    title = "maps (N, 2) points to (N, 2) logits, one score per class, with no activation after the last layer"
+    if logits.shape != (4, 2):
+        t.check(False, title, points=1, detail=f"output shape {logits.shape}",
+                hint="end with nn.Linear(hidden, 2): cross-entropy needs one output per class")
+        return
 
     # The grader rebuilds the described network from torch's classes and trains every copy here.
-    net = grader_network(sub, "build_xor_mlp", sample=X, seed=base)
+    try:
+        net = grader_network(sub, "build_xor_mlp", sample=X, seed=base)
+    except StudentError:
+        t.check(True, title, points=1)
+        raise
+    # Read from the forward pass, not the values: four outputs of a sigmoid can look like anything.
+    squashed = final_activation(net.description)
+    t.check(not squashed, title, points=1, detail=f"a {squashed} follows the last Linear layer" if squashed else "",
+            hint="remove it: cross-entropy applies log-softmax to the logits itself")
     solved = 0
     for i in range(n_seeds):
         copy = net if i == 0 else net.fresh(base + i)
@@ -288,7 +368,8 @@ def q5(sub, t):
     kind = getattr(fig, "type", type(fig).__name__)
     is_figure = re.search(r"\bFigure$", str(kind)) is not None
     # What the figure shows, whatever drew it.
-    shown, why = decision_regions(sub.make("figure_data", fig), len(X)) if is_figure else (False, f"got {kind}")
+    shown, why = (decision_regions(sub.make("figure_data", fig), len(X), where=X) if is_figure
+                  else (False, f"got {kind}"))
     t.check(shown, "plot_decision_boundary returns a Figure that fills the predicted regions and draws "
             "the points", points=1, detail=why,
             hint="ax.contourf(xx, yy, classes) fills the regions; ax.scatter draws the points; return ax.figure")

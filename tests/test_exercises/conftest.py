@@ -9,8 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-_KILLS: dict[str, list[tuple[str, bool]]] = {}
-"""Mutant outcomes per exercise, filled through the ``kill_tally`` fixture, reported at the end."""
+_KILLS: dict[str, list[tuple[str, bool, bool]]] = {}
+"""Mutant outcomes per exercise as (name, killed, marked equivalent), filled through the
+``kill_tally`` fixture, reported at the end."""
 
 
 def notebook_key(nb) -> str:
@@ -30,8 +31,8 @@ def agreement_tally() -> dict[str, tuple[int, int, list[str]]]:
 
 
 @pytest.fixture(scope="session")
-def kill_tally() -> dict[str, list[tuple[str, bool]]]:
-    """Where test_mutants records (mutant name, killed) per exercise for the end-of-run summary."""
+def kill_tally() -> dict[str, list[tuple[str, bool, bool]]]:
+    """Where test_mutants records (mutant name, killed, equivalent) per exercise for the end-of-run summary."""
     return _KILLS
 
 
@@ -77,12 +78,20 @@ def pytest_terminal_summary(terminalreporter):
     if not _KILLS:
         return
     terminalreporter.section("mutant kill rate")
-    total = killed = 0
+    total = killed = equivalents = 0
     for ex_id in sorted(_KILLS):
         outcomes = _KILLS[ex_id]
-        k = sum(ok for _, ok in outcomes)
-        total, killed = total + len(outcomes), killed + k
-        survivors = ", ".join(name for name, ok in outcomes if not ok)
-        terminalreporter.write_line(f"{ex_id:<12} {k}/{len(outcomes)} killed"
-                                    + (f"  (survived: {survivors})" if survivors else ""))
-    terminalreporter.write_line(f"{'all':<12} {killed}/{total} killed ({killed / total:.0%})")
+        mutants = [(name, hit) for name, hit, equivalent in outcomes if not equivalent]
+        same = [name for name, hit, equivalent in outcomes if equivalent]
+        k = sum(hit for _, hit in mutants)
+        total, killed, equivalents = total + len(mutants), killed + k, equivalents + len(same)
+        survivors = ", ".join(name for name, hit in mutants if not hit)
+        charged = ", ".join(name for name, hit, equivalent in outcomes if equivalent and hit)
+        terminalreporter.write_line(
+            f"{ex_id:<12} {k}/{len(mutants)} killed"
+            + (f", {len(same)} equivalent (expected to survive: {', '.join(same)})" if same else "")
+            + (f"  (survived: {survivors})" if survivors else "")
+            + (f"  (equivalent but charged: {charged})" if charged else ""))
+    rate = f"{killed / total:.0%}" if total else "n/a"
+    terminalreporter.write_line(f"{'all':<12} {killed}/{total} killed ({rate})"
+                                + (f", {equivalents} equivalent" if equivalents else ""))

@@ -3,8 +3,11 @@
 For every sample submission (``autograder/<ex>/samples/*.ipynb``) and every
 mutant (``autograder/<ex>/mutants.yaml``), each hidden question that
 takes points off is a *miss*; the miss is *seen* when the public self-check of
-that question fails too. Agreement is seen / misses, per exercise, printed at
-the end of the run (section "self-check agreement"); the target is 95%.
+that question fails too. A miss on a question that has no self-check (other than
+a short written answer, which no self-check can judge) counts as unseen.
+Agreement is seen / misses, per exercise, printed at the end of the run
+(section "self-check agreement"); the target is 95%. The reference solution
+must pass every self-check: a self-check that fails it would be a bug.
 Self-checks never see hidden values: they use their own small cases.
 """
 from __future__ import annotations
@@ -45,6 +48,12 @@ def self_check(ex_id: str, path: Path) -> dict:
     return {q.id: _ok(run_question(q, sub)) for q in public_questions(ex_id)}
 
 
+def short_answers(notebook) -> set[str]:
+    """Ids of the questions answered in writing (markdown cells with the role ``short_answer``)."""
+    return {str((c.get("metadata", {}).get("dlgrade") or {}).get("question"))
+            for c in notebook.cells if (c.get("metadata", {}).get("dlgrade") or {}).get("role") == "short_answer"}
+
+
 def notebooks(ex_id: str, tmp_path: Path) -> list[tuple[str, Path, list[str] | None]]:
     """(name, path, questions graded) for every sample and mutant of ``ex_id``."""
     from dlgrade.harness.notebook import read_notebook
@@ -64,15 +73,24 @@ def notebooks(ex_id: str, tmp_path: Path) -> list[tuple[str, Path, list[str] | N
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("ex_id", EXERCISES)
 def test_self_checks_see_what_the_grade_takes_off(ex_id, grade, agreement_tally, tmp_path):
-    """When the hidden tests take points off question q, does the self-check of q fail too (95% of the time)?"""
+    """Does the reference solution pass every self-check, and when the hidden tests take points off question q,
+    does the self-check of q fail too (95% of the time)?"""
+    from dlgrade.harness.notebook import read_notebook
+
+    solution = ROOT / "solutions" / ex_id / f"{ex_id}.ipynb"
+    failing = sorted(q for q, ok in self_check(ex_id, solution).items() if not ok)
+    assert not failing, f"{ex_id}: the reference solution fails the self-checks of {', '.join(failing)}"
+    written = short_answers(read_notebook(solution))
     seen, misses, unseen = 0, 0, []
     for name, path, questions in notebooks(ex_id, tmp_path):
         checked = self_check(ex_id, path)
         for result in grade(ex_id, path, questions):
-            if result.earned >= result.points or result.id not in checked:
+            if result.earned >= result.points or result.id in written:
                 continue
             misses += 1
-            if checked[result.id]:
+            if result.id not in checked:
+                unseen.append(f"{name} {result.id} ({result.earned:g}/{result.points:g}, no self-check)")
+            elif checked[result.id]:
                 unseen.append(f"{name} {result.id} ({result.earned:g}/{result.points:g})")
             else:
                 seen += 1

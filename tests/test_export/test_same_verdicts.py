@@ -1,11 +1,15 @@
 """The real platforms grade exported exercises as ``dlgrade grade`` does.
 
-For xor (the grader trains ten networks per notebook and compares the count that
-solve XOR with a threshold) and confusion, the reference, the untouched student
-notebook and two mistake samples go through ``dlgrade grade``, the real
-``nbgrader generate_assignment`` + ``autograde``, ``otter assign`` + ``otter run``
-and the Gradescope zip's ``run_autograder``. Written answers are graded by hand
-on nbgrader and otter, so only code questions are compared there.
+Notebooks of two exercises go through ``dlgrade grade``, the real ``nbgrader
+generate_assignment`` + ``autograde``, ``otter assign`` + ``otter run`` and the
+Gradescope zip's ``run_autograder``: confusion (reference, untouched and two
+mistake samples) and xor, whose grader trains ten networks per notebook and
+compares the count that solve XOR with a threshold (reference and untouched; its
+two mistake samples only under ``exhaustive``, as they take minutes on every
+route). Written answers are graded by hand on nbgrader and otter, so only code
+questions are compared there. The routes run one after the other, minutes
+apart: editing ``autograder/<ex>/`` (the students' secret inputs derive from its
+files) or dlgrade's source meanwhile makes them disagree.
 """
 from __future__ import annotations
 
@@ -24,16 +28,19 @@ for _tool in ("nbgrader", "otter"):   # the dev extra installs them; CI fails, n
 
 pytestmark = pytest.mark.slow
 
-MISTAKES = {"xor": ("frozen-bias", "no-activation"), "confusion": ("transposed", "no-eval")}
+CASES = [   # (exercise, samples): each case is one export and one batch per route
+    pytest.param(("confusion", ("reference", "untouched", "transposed", "no-eval")), id="confusion"),
+    pytest.param(("xor", ("reference", "untouched")), id="xor"),
+    pytest.param(("xor", ("frozen-bias", "no-activation")), id="xor-mistakes", marks=pytest.mark.exhaustive),
+]
 
 
-@pytest.fixture(scope="module", params=["confusion", pytest.param("xor", marks=pytest.mark.exhaustive)])
+@pytest.fixture(scope="module", params=CASES)
 def graded(request, tmp_path_factory):
-    """Every route's points for one exercise's reference, untouched and mistake notebooks."""
-    exercise = request.param
+    """Every route's points for one case's notebooks ("untouched": each platform's own student notebook)."""
+    exercise, samples = request.param
     ex = find_course().exercise(exercise)
-    notebooks = {"reference": ex.samples_dir / "reference.ipynb", "untouched": None}
-    notebooks |= {name: ex.samples_dir / f"{name}.ipynb" for name in MISTAKES[exercise]}
+    notebooks = {name: None if name == "untouched" else ex.samples_dir / f"{name}.ipynb" for name in samples}
     work = tmp_path_factory.mktemp(f"platforms-{exercise}")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OMP_NUM_THREADS", "1")   # one thread per grading kernel: no oversubscription on small runners
@@ -45,27 +52,31 @@ def graded(request, tmp_path_factory):
 def test_reference_full_and_untouched_zero_everywhere(graded):
     """Does every platform give the reference all the points of the code questions, and the untouched notebook 0?"""
     ex, routes, manual = graded
-    full = {q["id"]: q["points"] for q in routes["dlgrade"].documents["reference"]["questions"]}
+    if "reference" not in routes["dlgrade"].points:
+        pytest.skip("this case grades mistake samples only")
+    full = {q["id"]: q["points"] for q in routes["dlgrade"].documents["reference"]["questions"]
+            if q["id"] not in manual}
+    assert full and all(full.values())
     for name, route in routes.items():
-        code = {q: p for q, p in route.points["reference"].items() if q in full and q not in manual}
-        assert code == {q: p for q, p in full.items() if q not in manual}, name
-        assert all(not p for q, p in route.points["untouched"].items() if q in full), name
+        assert {q: p for q, p in route.points["reference"].items() if q in full} == full, name
+        assert {q: p for q, p in route.points["untouched"].items() if q in full} == dict.fromkeys(full, 0), name
 
 
 def test_same_points_per_question_on_every_platform(graded):
     """Do nbgrader, otter and Gradescope give each notebook the same points per question as dlgrade grade?"""
     ex, routes, manual = graded
     expected = routes["dlgrade"].points
-    assert set(expected) == {"reference", "untouched", *MISTAKES[ex.id]}
+    assert expected and all(set(route.points) == set(expected) for route in routes.values())
     for student, points in expected.items():
         code = {q: p for q, p in points.items() if q not in manual}
+        assert code, student
         for name in ("nbgrader", "otter"):
             got = {q: p for q, p in routes[name].points[student].items() if q in code}
             assert got == code, f"{name}, {student}"
         assert routes["gradescope"].points[student] == points, f"gradescope, {student}"
-    mistakes = [sum(expected[m].values()) for m in MISTAKES[ex.id]]
-    full = sum(expected["reference"].values())
-    assert all(0 < m < full for m in mistakes), "the mistake samples should earn partial credit"
+    for mistake in set(expected) - {"reference", "untouched"}:   # a real comparison, not 0 == 0 or full == full
+        full = sum(q["points"] for q in routes["dlgrade"].documents[mistake]["questions"])
+        assert 0 < sum(expected[mistake].values()) < full, f"{mistake} should earn partial credit"
 
 
 def test_gradescope_results_follow_the_documented_schema(graded, validate_gradescope):

@@ -1,4 +1,4 @@
-"""An in-process stand-in for the sandboxed ``dlgrade.grade.sandbox.Worker`` (same interface, no isolation).
+"""An in-process stand-in for the sandboxed ``dlgrade.sandbox.Worker`` (same interface, no isolation).
 
 It reports what the real worker reports, so the pipeline's handling can be
 tested quickly: a request past its time limit raises ``StudentError("timeout")``

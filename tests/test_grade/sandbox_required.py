@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from dlgrade.grade.sandbox import sandbox_problem
+from dlgrade.sandbox import sandbox_problem
 
 
 def in_ci() -> bool:

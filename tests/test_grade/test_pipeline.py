@@ -105,7 +105,8 @@ def test_samples_score_as_expected(grade, course, read_result):
     good = read_result(summary, "good")
     assert good["figures"] == ["figures/good/fig-1.png"]
     assert (summary.out / good["figures"][0]).read_bytes().startswith(b"\x89PNG")
-    assert set(good["timings"]) == {s.__name__ for s in STEPS} | {"total", "train"}
+    steps = {s.__name__ for s in STEPS} | {"total", "train", "close"}      # and where the overhead went:
+    assert steps <= set(good["timings"]) <= steps | {"requests", "exchange", "integrity"}
     assert good["data"]["xor"]["source"] == "embedded"
     assert good["versions"]["dlgrade"] and good["grader"].startswith(good["versions"]["dlgrade"] + "+")
 
@@ -204,6 +205,25 @@ def test_secret_comes_from_the_autograder_folder(course, monkeypatch):
     assert grading_secret(ex) == b"other" != secret
     assert secret.hex()[:12] not in grader_version(ex, secret)
     assert grader_version(ex, secret) != grader_version(ex, b"other")
+
+
+
+def test_only_what_grades_changes_the_secret(course, monkeypatch):
+    """Do edits to self-checks, mutants and samples leave the secret alone, while an edit to a hidden test changes it?"""
+    from dlgrade.grade.keys import grader_version, grading_secret
+    from dlgrade.harness.course import Exercise
+
+    monkeypatch.delenv("DLGRADE_SECRET", raising=False)
+    spec = course / "autograder" / "tiny"
+    secret = grading_secret(Exercise.load(course, "tiny"))
+    (spec / "public.py").write_text("# self-checks, edited\n")
+    (spec / "mutants.yaml").write_text("- name: edited\n")
+    (spec / "samples" / "extra.ipynb").write_text("{}")
+    ex = Exercise.load(course, "tiny")
+    assert grading_secret(ex) == secret and grader_version(ex, secret) == grader_version(ex, grading_secret(ex))
+    tests = spec / "tests.py"
+    tests.write_text(tests.read_text() + "\n# edited\n")
+    assert grading_secret(Exercise.load(course, "tiny")) != secret
 
 
 REAL_CASES = ("syntax_error", "notebook_timeout", "request_timeout", "sys_exit", "pip_install")

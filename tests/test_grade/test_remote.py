@@ -13,15 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from dlgrade.grade.remote import (
-    Channel,
-    Closed,
-    ExchangeStore,
-    Malformed,
-    TimedOut,
-    explain,
-)
-from dlgrade.grade.sandbox import Limits, Worker
+from dlgrade.sandbox import Limits, Worker
+from dlgrade.sandbox.channel import Channel, Closed, Malformed, TimedOut
+from dlgrade.sandbox.exchange import ExchangeStore
+from dlgrade.sandbox.processes import explain
 from dlgrade.harness.errors import BadOutput, StudentError
 from dlgrade.harness.notebook import code_cells, run_cells
 from dlgrade.harness.submission import LocalSubmission

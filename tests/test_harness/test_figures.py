@@ -164,3 +164,26 @@ def test_parse_number_reads_what_annotations_print():
     assert parse_number("cat") is None and parse_number("") is None
     assert agrees(0.8461, parse_number("85%")) and not agrees(0.8461, parse_number("84%"))
     assert agrees(17, parse_number("17")) and not agrees(1, parse_number("17"))
+
+
+def test_decision_regions_needs_the_points_at_their_place():
+    """Does a decision-boundary figure that draws the right number of points in the wrong places fail?"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from dlgrade.harness.figures import decision_regions, read_figure
+
+    X = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 0.5]])
+    xx, yy = np.meshgrid(np.linspace(-1, 3, 5), np.linspace(0, 4, 5))
+    judged = {}
+    for name, ys in (("right", X[:, 1]), ("wrong columns", X[:, 0])):
+        fig, ax = plt.subplots()
+        ax.contourf(xx, yy, (xx > yy).astype(int))
+        ax.scatter(X[:, 0], ys, c=[0, 1, 0])
+        judged[name] = decision_regions(read_figure(fig), len(X), where=X)
+        plt.close(fig)
+    assert judged["right"] == (True, "")
+    assert not judged["wrong columns"][0] and "at their place" in judged["wrong columns"][1]

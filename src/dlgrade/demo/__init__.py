@@ -59,7 +59,7 @@ def main(*, out: Path = Path("dlgrade-demo"), exercises: list[str] | None = None
     import sys
 
     from dlgrade.grade import main as grade
-    from dlgrade.grade.sandbox import sandbox_problem
+    from dlgrade.sandbox import sandbox_problem
 
     if sandbox is None:
         problem = sandbox_problem()

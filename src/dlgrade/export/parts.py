@@ -17,8 +17,8 @@ from dlgrade.harness.questions import load_questions
 
 _QID_IN_ID = re.compile(r"(?:^|[-_])(q\d+)(?:[-_]|$)")
 _QID_IN_HEADING = re.compile(r"^#+\s*Q(\d+)\b")
-_COPIED_SPEC = ("exercise.yaml", "tests.py", "rubrics.yaml", "thresholds")
-"""What the grading side needs from ``autograder/<ex>/`` (never the sample submissions)."""
+_NOT_COPIED = shutil.ignore_patterns("samples", "__pycache__", ".*", "*.pyc")
+"""Left out of the copy of ``autograder/<ex>/``: what :func:`dlgrade.grade.keys.autograder_digest` leaves out."""
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,8 @@ def copy_spec(exercise: Exercise, root: Path) -> Path:
     target = Path(root) / "autograder" / exercise.id
     if target.exists():
         shutil.rmtree(target)
-    target.mkdir(parents=True)
-    for name in _COPIED_SPEC:
-        src = exercise.spec_dir / name
-        if src.is_dir():
-            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        elif src.is_file():
-            shutil.copy2(src, target / name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(exercise.spec_dir, target, ignore=_NOT_COPIED)   # factories.py, thresholds, ... all of it
     return target
 
 

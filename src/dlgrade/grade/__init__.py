@@ -9,8 +9,9 @@ are composed). Outputs, in ``<out>/<exercise id>/``:
 * ``feedback/<student>.html`` per submission and ``summary.html`` for the class;
 * ``journal.jsonl``: what is done, so that a rerun resumes (:mod:`.journal`).
 
-Names are resolved on first use, so ``import dlgrade.grade.sandbox`` (in the
-worker process) does not load the pipeline.
+Names are resolved on first use, so importing a module of this package does
+not load the whole pipeline. The sandbox the notebooks run in is
+:mod:`dlgrade.sandbox`.
 """
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ import shutil
 from pathlib import Path
 
 from dlgrade.grade.job import Grading, Job
-from dlgrade.sandbox.exchange import MAX_FIGURE_BYTES, PNG_MAGIC
+from dlgrade.sandbox.exchange import PNG_MAGIC
+from dlgrade.sandbox.limits import MAX_FIGURE_BYTES
 
 MAX_FIGURES = 12
 

@@ -23,19 +23,22 @@ from dlgrade.harness.course import Exercise
 
 SECRET_ENV = "DLGRADE_SECRET"
 _IGNORED_DIRS = {"samples", "__pycache__"}
+_IGNORED_FILES = {"public.py", "mutants.yaml"}   # the students' self-checks and the test corpus: no grade reads them
 
 
 def autograder_digest(exercise: Exercise) -> bytes:
     """SHA-256 over the names and contents of the autograder folder's files.
 
-    Sample submissions, caches and hidden files do not count: editing a sample
-    does not change anyone's grade.
+    Sample submissions, the public self-checks, the mutant corpus, caches and
+    hidden files do not count: editing them does not change anyone's grade, so
+    it changes neither the secret nor the grader version.
     """
     h = hashlib.sha256()
     root = exercise.spec_dir
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root)
-        if any(part in _IGNORED_DIRS or part.startswith(".") for part in rel.parts) or path.suffix == ".pyc":
+        if (any(part in _IGNORED_DIRS or part.startswith(".") for part in rel.parts) or path.suffix == ".pyc"
+                or rel.as_posix() in _IGNORED_FILES):
             continue
         data = path.read_bytes()
         h.update(f"{rel.as_posix()}\0{len(data)}\0".encode())

@@ -30,7 +30,6 @@ from dlgrade.grade.journal import Journal, remove_temporary
 from dlgrade.atomic import write_atomic
 from dlgrade.grade.keys import grader_version, grading_secret
 from dlgrade.grade.late_policy import SUBMITTED_AT, check_times, load_policy
-from dlgrade.grade.limits import Limits
 from dlgrade.grade.load_submissions import Found, find_submissions, load_notebook
 from dlgrade.grade.run_cluster import run_batch_cluster
 from dlgrade.grade.run_tests import run_tests
@@ -42,6 +41,7 @@ from dlgrade.harness.context import load_trusted
 from dlgrade.harness.course import find_course
 from dlgrade.harness.notebook import read_notebook
 from dlgrade.harness.questions import QuestionResult, load_questions
+from dlgrade.sandbox.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ class BatchSummary:
     mean_percent: float = 0.0
     isolation: str = ""
     seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+    """Seconds of the batch's own work in this process: ``results`` (writing each result and its journal
+    line) and ``reports`` (gradebook, feedback pages and summary, rebuilt at the end)."""
     gradebook: Path | None = None
     summary: Path | None = None
 
@@ -126,7 +129,7 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
     and submission times for the late policy (kept in the output folder; see :mod:`.late_policy`).
     ``sandbox``: see :data:`SANDBOXES`
     (student code never runs unsandboxed unless "none" is asked for). ``worker_factory`` (default: the sandboxed
-    :class:`dlgrade.grade.sandbox.Worker`) is called with the Worker's keyword
+    :class:`dlgrade.sandbox.Worker`) is called with the Worker's keyword
     arguments; tests pass a stand-in. ``cluster``: a Dask scheduler address or ``local:N``
     (:mod:`.run_cluster`); ``resources``: the Dask worker resources each submission asks for
     (``{"GPU": 1}``).
@@ -152,6 +155,7 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
                                        regrade or not journal.is_done(grading, f, keys))]
     log.info("%s: %d submission(s), %d to grade", grading.exercise.id, len(found.files), len(todo))
     isolation = ""
+    timings = {"results": 0.0}
     if todo:
         factory = worker_factory or default_worker_factory()
         devices = plan_devices(workers, device, gpu_jobs, len(todo))
@@ -163,7 +167,9 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
         with progress_bar(progress, len(todo), grading.exercise.id) as advance:
             def finish(job: Job) -> None:
                 nonlocal isolation
+                t0 = time.perf_counter()
                 journal.record(grading, job.item, job.record)
+                timings["results"] += time.perf_counter() - t0
                 isolation = isolation or job.isolation
                 advance()
 
@@ -175,10 +181,12 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
             else:
                 run_batch(todo, functools.partial(grade_one, grading=grading), devices=devices,
                           gpu_jobs=gpu_jobs, factory=factory, options=options, on_done=finish)
+    t0 = time.perf_counter()
     reports = write_reports(grading, found)
+    timings["reports"] = time.perf_counter() - t0
     isolation = isolation or next((r["isolation"] for r in reports.records.values() if r), "")
     return _summary(grading, reports.found, reports, graded=len(todo), isolation=isolation,
-                    seconds=time.perf_counter() - start)
+                    seconds=time.perf_counter() - start, timings=timings)
 
 
 def prepare(exercise: str, *, profile: str, out: Path, course=None) -> Grading:
@@ -243,17 +251,19 @@ def grade_one(item: SubmissionFile, worker, *, grading: Grading) -> Job:
         score_submission(job, grading, worker)
     finally:
         if job.sub is not None and hasattr(job.sub, "close"):
+            t0 = time.perf_counter()
             try:
                 job.sub.close()
             except Exception:  # noqa: BLE001 - the result is already computed
                 log.debug("closing the submission of %s failed", item.origin, exc_info=True)
+            job.timings["close"] = time.perf_counter() - t0
     job.record["timings"] = {k: round(v, 3) for k, v in job.timings.items()} | {
         "total": round(time.perf_counter() - start, 3)}
     return job
 
 
 def _summary(grading: Grading, found: Found, reports: Reports, *, graded: int, isolation: str,
-             seconds: float) -> BatchSummary:
+             seconds: float, timings: dict | None = None) -> BatchSummary:
     records = [r for r in reports.records.values() if r is not None]
     statuses: dict[str, int] = {}
     for r in records:
@@ -268,4 +278,5 @@ def _summary(grading: Grading, found: Found, reports: Reports, *, graded: int, i
         needs_review=tuple(sorted({r["student_id"] for r in records if r["needs_review"]})),
         ignored=found.ignored, identity=tuple(sorted({f.student_id for f in found.files if f.notes})),
         mean_percent=round(mean, 2), isolation=isolation, seconds=seconds,
+        timings={k: round(v, 3) for k, v in (timings or {}).items()},
         gradebook=reports.gradebook, summary=reports.summary)

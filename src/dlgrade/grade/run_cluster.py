@@ -2,7 +2,7 @@
 
 ``dlgrade grade ... --cluster ADDRESS`` hands the submissions to
 dask.distributed instead of local threads. Each Dask worker process hosts one
-sandboxed grading :class:`~dlgrade.grade.sandbox.Worker` (its zygote loads the
+sandboxed grading :class:`~dlgrade.sandbox.worker.Worker` (its zygote loads the
 profile's datasets once) on a thread of its own, so student code runs in the
 sandbox's child processes and never in the Dask worker's own process. A task
 returns the submission's result as a JSON string; this process (the client)

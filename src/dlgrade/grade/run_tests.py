@@ -16,6 +16,7 @@ import time
 
 from dlgrade.grade.job import Grading, Job
 from dlgrade.harness.context import Context
+from dlgrade.harness.models import fix_threads
 from dlgrade.harness.notebook import code_cells
 from dlgrade.harness.questions import QuestionResult, run_question
 
@@ -29,11 +30,14 @@ def run_tests(job: Job, grading: Grading, worker) -> None:
     ctx = Context(grading.exercise, grading.profile.name, student_id=job.item.student_id, secret=grading.secret)
     ctx.device = str(getattr(worker, "device", None) or "auto")    # where rebuilt networks train, here
     ctx.threads = grading.profile.threads                            # and with how many torch threads
+    fix_threads(ctx.threads)                     # all of the grader's numerics here: torch and numpy's BLAS
     job.sub.sources = [c.source for c in code_cells(job.nb)]         # scanned by harness.integrity
     job.timings["train"] = 0.0
     _time_training(job)
     job.results = [run_question(q, job.sub, ctx) for q in grading.questions]
     job.timings["train"] += getattr(ctx, "train_seconds", 0.0)    # networks trained on the grader's side
+    for kind, seconds in getattr(job.sub, "seconds", {}).items():   # requests, integrity, exchange
+        job.timings[kind] = job.timings.get(kind, 0.0) + seconds
 
 
 def _time_training(job: Job) -> None:

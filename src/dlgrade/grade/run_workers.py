@@ -1,6 +1,6 @@
 """Running a batch on parallel workers: one thread per sandboxed Worker, results handed to the main thread.
 
-Each thread owns one :class:`~dlgrade.grade.sandbox.Worker` (its own process;
+Each thread owns one :class:`~dlgrade.sandbox.worker.Worker` (its own process;
 the test code on the grader side is light) and takes submissions from a shared
 queue; the main thread writes every result, so outputs never race. A worker
 that failed is replaced before the next submission. On Ctrl-C or an error that
@@ -100,11 +100,11 @@ def _close(worker) -> None:
 def default_worker_factory() -> Callable:
     """The sandboxed Worker class."""
     try:
-        from dlgrade.grade.sandbox import Worker
+        from dlgrade.sandbox.worker import Worker
     except ImportError as exc:
-        if exc.name not in ("dlgrade.grade.sandbox", None):
+        if exc.name not in ("dlgrade.sandbox.worker", None):
             raise
-        raise DlgradeError("the grading sandbox (dlgrade.grade.sandbox) is not available") from None
+        raise DlgradeError("the grading sandbox (dlgrade.sandbox) is not available") from None
     return Worker
 
 

@@ -5,30 +5,97 @@ with known weights for ``train_epoch``, a probe whose output is wrong unless
 the model is evaluated in eval mode under ``no_grad``, an optimizer, a loss.
 Register new ones with :func:`factory`; tests ask for them by name through
 ``Submission.make``.
+
+The objects below serve any exercise. One that serves a single exercise lives
+in that exercise's folder, ``autograder/<ex>/factories.py``, with the same
+decorator; :func:`dlgrade.harness.load_questions` loads it with the exercise's
+tests or self-checks. Its source travels with each ``make`` of its objects to
+the student's side (whose sandbox cannot see ``autograder/``), which runs it
+in a module of its own: it is public, like the rest of this file.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+import types
+from pathlib import Path
 from typing import Callable
 
 from dlgrade.harness.errors import StudentError
 
 _FACTORIES: dict[str, Callable] = {}
+"""dlgrade's own factories (fingerprinted by :mod:`dlgrade.harness.integrity`)."""
+_EXERCISE: dict[str, tuple[Callable, str, str]] = {}
+"""Factories of the exercises loaded in this process: name -> (constructor, file label, source)."""
+_collecting: dict[str, Callable] | None = None
+_DEFINING = threading.Lock()
 
 
 def factory(name: str):
-    """Register a trusted constructor under ``name``."""
+    """Register a trusted constructor under ``name`` (in an exercise's ``factories.py``: that exercise's)."""
 
     def deco(fn):
-        _FACTORIES[name] = fn
+        if _collecting is not None:
+            _collecting[name] = fn
+        else:
+            _FACTORIES[name] = fn
         return fn
 
     return deco
 
 
 def get(name: str) -> Callable:
-    if name not in _FACTORIES:
-        raise StudentError("exception", f"unknown grader object {name!r}")
-    return _FACTORIES[name]
+    if name in _FACTORIES:
+        return _FACTORIES[name]
+    if name in _EXERCISE:
+        return _EXERCISE[name][0]
+    raise StudentError("exception", f"unknown grader object {name!r}")
+
+
+def define(source: str, label: str) -> dict[str, Callable]:
+    """Run the source of an exercise's ``factories.py`` in a module of its own; the factories it registers
+    (kept apart from dlgrade's own)."""
+    global _collecting
+    module = types.ModuleType(f"dlgrade_factories_{hashlib.sha256(source.encode()).hexdigest()[:16]}")
+    module.__file__ = label
+    found: dict[str, Callable] = {}
+    with _DEFINING:
+        _collecting = found
+        try:
+            exec(compile(source, label, "exec"), module.__dict__)  # noqa: S102 - the course's own code
+        finally:
+            _collecting = None
+    return found
+
+
+def load_exercise_factories(path: Path) -> list[str]:
+    """Register the factories of an exercise's ``factories.py`` (the course's own, trusted); their names.
+
+    A SpecError names the file when it cannot run or when it takes the name of one of dlgrade's own.
+    """
+    from dlgrade.errors import SpecError
+
+    path = Path(path)
+    label = f"{path.parent.name}/{path.name}"  # what the student's side sees of it
+    try:
+        source = path.read_text(encoding="utf-8")
+        found = define(source, label)
+    except Exception as exc:  # noqa: BLE001 - report which spec file is broken
+        raise SpecError(f"{path}: could not load factories: {type(exc).__name__}: {exc}") from exc
+    for name, fn in found.items():
+        if name in _FACTORIES:
+            raise SpecError(f"{path}: factory '{name}' is one of dlgrade's own",
+                            hint="give the exercise's factory another name")
+        _EXERCISE[name] = (fn, label, source)
+    return sorted(found)
+
+
+def exercise_source(name: str) -> tuple[str, str] | None:
+    """``(file label, source)`` of the exercise factory ``name``; None for dlgrade's own (or unknown)."""
+    if name in _FACTORIES or name not in _EXERCISE:
+        return None
+    _, label, source = _EXERCISE[name]
+    return label, source
 
 
 def as_module(obj):
@@ -153,55 +220,6 @@ def make_batches(X, y, sizes):
         out.append((X[start:start + int(size)], y[start:start + int(size)]))
         start += int(size)
     return out
-
-
-@factory("linear_stack")
-def make_linear_stack(sizes):
-    """``nn.Sequential`` of ``nn.Linear`` layers ``sizes[0] -> ... -> sizes[-1]``, no activations."""
-    import torch.nn as nn
-
-    return nn.Sequential(*[nn.Linear(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:])])
-
-
-@factory("forest")
-def make_forest(X, y, n_estimators: int = 10, random_state: int = 0):
-    """A small scikit-learn random forest fitted on ``(X, y)``: a known model for table questions."""
-    from sklearn.ensemble import RandomForestClassifier
-
-    forest = RandomForestClassifier(n_estimators=int(n_estimators), random_state=int(random_state))
-    return forest.fit(X, y)
-
-
-@factory("sleeper")
-def make_sleeper(seconds: float):
-    """A callable that sleeps ``seconds`` and returns the arguments it got: a known job to time."""
-    import time
-
-    class Sleeper:
-        def __call__(self, *args, **kwargs):
-            time.sleep(float(seconds))
-            return {"args": list(args), "kwargs": dict(kwargs)}
-
-    return Sleeper()
-
-
-@factory("train_probe")
-def make_train_probe(sizes):
-    """An MLP ``sizes[0] -> sizes[1] -> ... -> sizes[-1]`` with BatchNorm after each hidden Linear.
-
-    BatchNorm makes one training step differ, deterministically, between
-    training and eval mode (batch statistics and running averages), so the
-    weights after a student's ``train_epoch`` show whether it called
-    ``model.train()``.
-    """
-    import torch.nn as nn
-
-    layers: list = [nn.Flatten()]
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(int(a), int(b)))
-        if i < len(sizes) - 2:
-            layers += [nn.BatchNorm1d(int(b)), nn.ReLU()]
-    return nn.Sequential(*layers)
 
 
 @factory("switch_probe")

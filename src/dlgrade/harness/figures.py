@@ -26,6 +26,9 @@ MAX_CELLS = 10_000
 """Largest grid of cells read from one image or mesh (a confusion matrix has K x K)."""
 MAX_TEXTS = 2_000
 """Most annotations read from one axes."""
+MAX_POINTS = 2_000
+"""Most scatter positions read from one axes: collections up to this size, in drawing order
+(larger ones, a grid drawn as dots, are counted but not read)."""
 
 
 @factory("figure_data")
@@ -63,7 +66,7 @@ def read_axes(ax) -> dict:
             grids.append({"kind": "image", "values": array,
                           "x_edges": np.linspace(left, right, array.shape[1] + 1),
                           "y_edges": np.linspace(first_row, last_row, array.shape[0] + 1)})
-    fills, points = [], 0
+    fills, points, xy = [], 0, []
     for artist in ax.collections:
         if isinstance(artist, QuadMesh):
             coords = np.asarray(artist.get_coordinates(), dtype=float)
@@ -77,7 +80,10 @@ def read_axes(ax) -> dict:
                 fills.append({"kind": "contourf", "regions": _non_empty_paths(artist),
                               "levels": [float(v) for v in artist.levels]})
         elif isinstance(artist, PathCollection):
-            points += len(artist.get_offsets())
+            offsets = np.ma.filled(np.ma.asarray(artist.get_offsets(), dtype=float), np.nan).reshape(-1, 2)
+            points += len(offsets)
+            if len(xy) + len(offsets) <= MAX_POINTS:
+                xy += offsets.tolist()
         elif isinstance(artist, PolyCollection):
             fills.append({"kind": "polygons", "regions": len(artist.get_paths()), "levels": []})
     points += sum(len(line.get_xdata()) for line in ax.get_lines() if line.get_marker() not in (None, "", "None"))
@@ -90,7 +96,7 @@ def read_axes(ax) -> dict:
         "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(), "title": ax.get_title(),
         "xlim": [float(v) for v in ax.get_xlim()], "ylim": [float(v) for v in ax.get_ylim()],
         "xticks": _ticks(ax.xaxis, ax.get_xlim()), "yticks": _ticks(ax.yaxis, ax.get_ylim()),
-        "grids": grids, "fills": fills, "texts": texts, "points": int(points),
+        "grids": grids, "fills": fills, "texts": texts, "points": int(points), "point_xy": xy,
     }
 
 
@@ -272,9 +278,11 @@ def judge_heatmap(data: dict, cm, names: list[str]) -> Heatmap:
                    yticks=tuple(map(str, row_ticks)), xlabel=xlabel, ylabel=ylabel)
 
 
-def decision_regions(data: dict, n_points: int) -> tuple[bool, str]:
+def decision_regions(data: dict, n_points: int, where=None) -> tuple[bool, str]:
     """Does figure ``data`` fill regions (contourf, pcolormesh, imshow) and draw ``n_points`` points on them?
 
+    With ``where`` (an ``(n_points, 2)`` array), every one of those points must be drawn at its
+    place as a scatter point (a plot of the wrong columns draws the right number elsewhere).
     Returns ``(ok, why not)``.
     """
     filled = [ax for ax in data.get("axes", []) if any(f["regions"] for f in ax["fills"])
@@ -284,4 +292,14 @@ def decision_regions(data: dict, n_points: int) -> tuple[bool, str]:
     most = max(ax["points"] for ax in filled)
     if most < n_points:
         return False, f"{most} of the {n_points} points drawn over the regions"
+    if where is not None:
+        where = np.asarray(where, dtype=float).reshape(-1, 2)
+        placed = 0
+        for ax in filled:
+            drawn = np.asarray(ax.get("point_xy") or np.zeros((0, 2)), dtype=float).reshape(-1, 2)
+            if len(drawn):
+                gap = np.abs(where[:, None, :] - drawn[None, :, :]).max(axis=2).min(axis=1)
+                placed = max(placed, int((gap <= 1e-6 * (1 + np.abs(where).max())).sum()))
+        if placed < len(where):
+            return False, f"{placed} of the {len(where)} points drawn at their place (x = first column, y = second)"
     return True, ""

@@ -156,8 +156,18 @@ _TRUSTED: list[str] = []
 
 
 def _code(code: types.CodeType) -> str:
-    consts = [_code(c) if isinstance(c, types.CodeType) else _safe_repr(c) for c in code.co_consts]
-    return f"<{code.co_name} {code.co_code.hex()} {consts} {code.co_names}>"
+    text = _CODE_TEXT.get(code)
+    if text is None:
+        consts = [_code(c) if isinstance(c, types.CodeType) else _safe_repr(c) for c in code.co_consts]
+        text = _CODE_TEXT[code] = f"<{code.co_name} {code.co_code.hex()} {consts} {code.co_names}>"
+    return text
+
+
+_CODE_TEXT: dict[types.CodeType, str] = {}
+"""The text of each code object described so far. Code objects are immutable and compare equal only when
+their bytecode, constants and names are (everything the text says), so an entry never goes stale: a
+function given other code gets another entry. Filled on the first :func:`fingerprints`, and by the
+worker before it forks a process per submission, so later checks only walk the objects."""
 
 
 def _safe_repr(value) -> str:

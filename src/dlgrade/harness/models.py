@@ -129,19 +129,38 @@ def network_logits(net, ctx, X) -> np.ndarray:
 
 @contextlib.contextmanager
 def _fixed_threads(ctx):
-    """The profile's torch thread count (``ctx.threads``) while the grader trains or scores: a fixed
-    number, so that a network's measurements do not depend on the machine's cores or the workers."""
-    n = getattr(ctx, "threads", None)
+    """The profile's thread count (``ctx.threads``, see :func:`fix_threads`) while the grader trains or
+    scores: a fixed number, so that a network's measurements do not depend on the machine's cores or the workers."""
+    fix_threads(getattr(ctx, "threads", None))
+    yield
+
+
+def fix_threads(n: int | None) -> None:
+    """Run this process's own numerics (torch, and numpy's BLAS) on ``n`` threads, the profile's
+    ``threads``; nothing when ``n`` is None.
+
+    A fixed number, so that what the grader computes does not depend on the machine's cores or the
+    workers, and no thread waits for a core that other work holds (on a busy machine, numpy's second
+    BLAS thread made a small product 10 times slower). Not restored afterwards: grading threads of one
+    batch share this process and all ask for the same number, so none of them can see another's count
+    change under it mid-training.
+    """
     if not n:
-        yield
         return
     import torch
 
-    # Not restored afterwards: grading threads of one batch share this process and all ask for the
-    # same number, so none of them can see another's count change under it mid-training.
     if torch.get_num_threads() != int(n):
         torch.set_num_threads(int(n))
-    yield
+    if _BLAS_THREADS != [int(n)]:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - installed with scikit-learn
+            return
+        threadpool_limits(int(n), user_api="blas")   # kept: not used as a context manager
+        _BLAS_THREADS[:] = [int(n)]
+
+
+_BLAS_THREADS: list[int] = []
 
 
 def _device(ctx) -> str:

@@ -171,7 +171,10 @@ def describe(model, sample) -> str:
             model.train(was_training)
     model.eval()                                     # shapes from an eval-mode run (batch norm on any batch)
     try:
-        described = {mode: _describe_graph(model, graph, sample, extra) for mode, graph in graphs.items()}
+        described = {True: _describe_graph(model, graphs[True], sample, extra)}
+        # The same graph in both modes (the usual case) has the same description: not worked out twice.
+        described[False] = described[True] if _same_graph(graphs[True], graphs[False]) else \
+            _describe_graph(model, graphs[False], sample, extra)
     finally:
         model.train(was_training)
     if _comparable(described[True]) != _comparable(described[False]):
@@ -187,6 +190,20 @@ def describe(model, sample) -> str:
         raise refuse(f"its description is {len(text):,} characters long (at most {MAX_CHARS:,})",
                      "use fewer layers")
     return text
+
+
+def _same_graph(a, b) -> bool:
+    """Do two traced graphs have the same nodes in the same order, with the same targets and arguments?"""
+    from torch.fx.node import map_arg
+
+    def key(graph):
+        return [(n.op, n.name, n.target, map_arg(n.args, lambda a: a.name), map_arg(n.kwargs, lambda a: a.name))
+                for n in graph.nodes]
+
+    try:
+        return bool(key(a) == key(b))
+    except Exception:  # noqa: BLE001 - arguments that do not compare (tensors): describe both
+        return False
 
 
 def _comparable(described):

@@ -9,6 +9,7 @@ here and nowhere else; verdicts are never computed here.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import random
 import traceback
@@ -43,6 +44,7 @@ class Dispatcher:
         self.device = device
         self.objects: dict[int, object] = {}
         self._datasets = datasets if datasets is not None else {}
+        self._defined: dict[str, dict] = {}  # an exercise's factories, by digest of their source
 
     # -- plumbing -------------------------------------------------------------
     def register(self, obj) -> Ref:
@@ -138,8 +140,17 @@ class Dispatcher:
         method = getattr(obj, name)
         return self._out(method(*self._in(list(args)), **self._in_kwargs(kwargs)))
 
-    def op_make(self, factory, args=(), kwargs=None, seed=None):
-        make = factories.get(factory)
+    def op_make(self, factory, args=(), kwargs=None, seed=None, source=None, label=None):
+        """Build a trusted object; an exercise's own factories come with their ``source``, run here once."""
+        if source is None:
+            make = factories.get(factory)
+        else:
+            key = hashlib.sha256(str(source).encode()).hexdigest()
+            if key not in self._defined:
+                self._defined[key] = factories.define(str(source), str(label or "factories.py"))
+            if factory not in self._defined[key]:
+                raise StudentError("exception", f"unknown grader object {factory!r}")
+            make = self._defined[key][factory]
         with seeded(seed):
             return self._out(make(*self._in(list(args)), **self._in_kwargs(kwargs)))
 
@@ -205,6 +216,34 @@ def _not_implemented_message(request: dict, exc: Exception) -> str:
     what = f"`{name}`" if name else "this part"
     hint = f" ({exc})" if str(exc) else ""
     return f"{what} is not implemented yet: the stub still raises NotImplementedError{hint}"
+
+
+WARM_MODULES = ("dlgrade.harness.netdesc", "dlgrade.harness.integrity", "torch.fx.passes.shape_prop",
+                "torch.fx.experimental.symbolic_shapes", "matplotlib.backends.backend_agg", "contourpy")
+"""Modules that answering requests imports on first use: describing networks (torch.fx), the integrity
+check, drawing figures (``figure_data``, a student's ``contourf``)."""
+
+
+def warm_up() -> list[str]:
+    """Do once, in a process that forks one process per submission, the first-use work of answering
+    requests: import :data:`WARM_MODULES` and describe dlgrade's and torch's objects once (the
+    integrity check's code cache), so that no submission's process pays for it again. Returns what
+    could not be done (a module that is not installed), for the worker's warnings."""
+    import importlib
+
+    problems = []
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - an optional module: imported on demand, or never needed
+            problems.append(f"cannot import {name}: {type(exc).__name__}: {exc}")
+    try:
+        from dlgrade.harness.integrity import fingerprints
+
+        fingerprints()
+    except Exception as exc:  # noqa: BLE001 - the first integrity request does it instead
+        problems.append(f"cannot describe dlgrade's objects ahead: {type(exc).__name__}: {exc}")
+    return problems
 
 
 MEASURING_OPS = frozenset({"describe", "state_dict", "make", "integrity", "dataset"})

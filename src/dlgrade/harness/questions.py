@@ -66,11 +66,26 @@ def question(qid: str, *, points: float, title: str, public: bool = False):
     return deco
 
 
+def factories_beside(path: Path) -> Path:
+    """Where the exercise's own factories are for the tests or self-checks at ``path``:
+    ``factories.py`` beside ``autograder/<ex>/tests.py`` or ``public.py``, and ``<ex>_factories.py``
+    beside the self-check ``<ex>.py`` shipped in the package."""
+    path = Path(path)
+    if path.name in ("tests.py", "public.py"):
+        return path.with_name("factories.py")
+    return path.with_name(f"{path.stem}_factories.py")
+
+
 def load_questions(path: Path) -> list[Question]:
-    """Questions defined in the test module at ``path``, in file order."""
+    """Questions defined in the test module at ``path``, in file order (the exercise's own factories,
+    :func:`factories_beside`, are registered first)."""
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"{path}: test module not found")
+    if factories_beside(path).is_file():
+        from dlgrade.harness.factories import load_exercise_factories
+
+        load_exercise_factories(factories_beside(path))
     name = f"dlgrade_tests_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

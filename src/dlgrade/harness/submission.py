@@ -8,7 +8,7 @@ handles to objects that stay on the student's side. Two implementations share
 this API and the same value encoding:
 
 * :class:`LocalSubmission` answers in-process (``check`` inside the notebook);
-* ``dlgrade.grade.sandbox.RemoteSubmission`` answers from a sandboxed worker.
+* ``dlgrade.sandbox.RemoteSubmission`` answers from a sandboxed worker.
 
 Every method raises :class:`~dlgrade.harness.errors.StudentError` when the
 student's code cannot answer.
@@ -16,7 +16,9 @@ student's code cannot answer.
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,10 @@ class Submission(abc.ABC):
     """Default time limit for one request, in seconds."""
     sources: list[str] = field(default_factory=list)
     """The notebook's code cells as graded: scanned for changes to dlgrade's and torch's objects."""
+    seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Where this side's time went, in seconds: ``requests`` (waiting for the student's side to answer,
+    training requests left out), ``integrity`` (the checks of :meth:`integrity_findings`) and
+    ``exchange`` (encoding and decoding values: arrays written and read). The three do not overlap."""
 
     @abc.abstractmethod
     def _send(self, op: str, fields: dict, timeout: float):
@@ -64,13 +70,31 @@ class Submission(abc.ABC):
         """The array store this side writes arguments to."""
 
     def _request(self, op: str, timeout: float | None = None, **fields):
-        value = self._send(op, fields, self.timeout if timeout is None else timeout)
+        with self._timed(None if op == "train" else "requests"):   # training time is counted by the caller
+            value = self._send(op, fields, self.timeout if timeout is None else timeout)
         if op in TRUSTED_OPS:
             self._used_trusted = True
         return value
 
     def _enc(self, value):
-        return encode(value, self._store())
+        with self._timed("exchange"):
+            return encode(value, self._store())
+
+    def _dec(self, value, store):
+        """:func:`~dlgrade.harness.values.decode` of a reply, timed as ``exchange``."""
+        with self._timed("exchange"):
+            return decode(value, store)
+
+    @contextlib.contextmanager
+    def _timed(self, kind: str | None):
+        """Add the seconds of the block to ``seconds[kind]``, less what nested blocks counted (None: not kept)."""
+        start, inner = time.perf_counter(), sum(self.seconds.values())
+        try:
+            yield
+        finally:
+            if kind is not None:
+                nested = sum(self.seconds.values()) - inner
+                self.seconds[kind] = self.seconds.get(kind, 0.0) + time.perf_counter() - start - nested
 
     # -- names ------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -102,9 +126,16 @@ class Submission(abc.ABC):
                              kwargs=self._enc(kwargs))
 
     def make(self, factory: str, *args, seed: int | None = None, **kwargs) -> Ref:
-        """Build one of dlgrade's trusted objects (see ``harness.factories``) on the student side."""
+        """Build one of dlgrade's trusted objects (see ``harness.factories``) on the student side.
+
+        An exercise's own factory (``autograder/<ex>/factories.py``) travels as source with the request.
+        """
+        from dlgrade.harness.factories import exercise_source
+
+        own = exercise_source(factory)
+        extra = {"source": own[1], "label": own[0]} if own else {}
         return self._request("make", factory=factory, args=self._enc(list(args)),
-                             kwargs=self._enc(kwargs), seed=seed)
+                             kwargs=self._enc(kwargs), seed=seed, **extra)
 
     # -- models -----------------------------------------------------------------
     def describe(self, ref: Ref) -> dict:
@@ -175,10 +206,17 @@ class Submission(abc.ABC):
         if not getattr(self, "_used_trusted", False):
             return []
         self._used_trusted = False
+        with self._timed("integrity"):
+            return self._integrity_findings()
+
+    def _integrity_findings(self) -> list[str]:
         from dlgrade.harness import integrity
 
-        sources = getattr(self, "sources", None) or []
-        found = [f"the notebook assigns to {target}" for target in integrity.scan_sources(sources)]
+        sources = tuple(getattr(self, "sources", None) or ())
+        scanned = getattr(self, "_scanned", None)
+        if scanned is None or scanned[0] != sources:   # the notebook's code is read once per submission
+            scanned = self._scanned = (sources, tuple(integrity.scan_sources(sources)))
+        found = [f"the notebook assigns to {target}" for target in scanned[1]]
         try:
             reported = self._send("integrity", {}, self.timeout)
         except StudentError as exc:

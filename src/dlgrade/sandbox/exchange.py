@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import tempfile
 from itertools import count
 from pathlib import Path
 
@@ -18,8 +19,10 @@ import numpy as np
 
 from dlgrade.harness.errors import BadOutput
 from dlgrade.harness.values import MAX_ARRAY_BYTES, DirStore
+from dlgrade.sandbox.limits import MAX_FIGURE_BYTES
 
-MAX_FIGURE_BYTES = 4 << 20
+__all__ = ["MAX_FIGURE_BYTES", "PNG_MAGIC", "ExchangeStore", "make_exchange", "read_png", "submission_folder"]
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # no links, no blocking on a FIFO
 
@@ -86,3 +89,30 @@ def read_png(dir_fd: int, name: str) -> bytes | None:
             return None
         data = fh.read(MAX_FIGURE_BYTES + 1)
     return data if data.startswith(PNG_MAGIC) and len(data) <= MAX_FIGURE_BYTES else None
+
+
+def make_exchange(*, on_shm: bool) -> tuple[Path, Path]:
+    """A new exchange folder ``<tmp>/dlgrade-box-<pid>-*/box`` and an empty read-only file beside it
+    (bound over hidden files); remove their parent when done. ``on_shm``: in ``/dev/shm`` (tmpfs, so
+    files the student writes count against the memory cgroup) where it is writable."""
+    shm = Path("/dev/shm")
+    on_shm = on_shm and shm.is_dir() and os.access(shm, os.W_OK)
+    parent = Path(tempfile.mkdtemp(prefix=f"dlgrade-box-{os.getpid()}-", dir=shm if on_shm else None))
+    os.chmod(parent, 0o711)  # the sandbox user passes through to its bind mount
+    box, empty = parent / "box", parent / "empty"
+    box.mkdir()
+    os.chmod(box, 0o755)
+    empty.touch()
+    os.chmod(empty, 0o444)
+    return box, empty
+
+
+def submission_folder(folder: Path, ids: tuple[int, int] | None) -> Path:
+    """``folder`` with its ``io``, ``work`` and ``tmp`` folders, private to ``ids`` (uid, gid) when given."""
+    folder.mkdir(mode=0o700)
+    for sub in ("io", "work", "tmp"):
+        (folder / sub).mkdir(mode=0o700)
+    if ids is not None:
+        for path in (folder, folder / "io", folder / "work", folder / "tmp"):
+            os.chown(path, *ids)
+    return folder

@@ -1,21 +1,16 @@
 """Newline-delimited JSON: the one wire format of the sandbox.
 
-Four ends speak it: the grader and the worker's zygote (a control socket), the
-grader's end of a submission (:mod:`dlgrade.grade.remote`) and the submission's
-process (:mod:`dlgrade.grade.child`), on two pipes. Each message is one JSON
-object on one line. Only the standard library is used: the sandboxed side
-imports this module too.
+Four ends speak it: the grader (:mod:`dlgrade.sandbox.control`) and the
+worker's zygote (:mod:`dlgrade.sandbox.zygote`) on a control socket, the
+grader's end of a submission (:mod:`dlgrade.sandbox.channel`) and the
+submission's process (:mod:`dlgrade.sandbox.child`) on two pipes. Each message
+is one JSON object on one line; the longest line each end accepts is in
+:mod:`dlgrade.sandbox.limits`. Only the standard library is used: the sandboxed
+side imports this module too.
 """
 from __future__ import annotations
 
 import json
-
-MAX_CONTROL = 1 << 20
-"""Longest control message between the grader and the zygote."""
-MAX_REQUEST = 512 << 20
-"""Longest request to a submission's process (the notebook's cells travel in the first one)."""
-MAX_REPLY = 64 << 20
-"""Longest reply from a submission's process (arrays travel as files)."""
 
 
 class BadLine(ValueError):

@@ -30,12 +30,12 @@ from attacks import (
 
 from sandbox_required import require_sandbox  # tests/test_grade, on the path through its conftest
 
-from dlgrade.grade.sandbox import Limits, Worker
 from dlgrade.harness.context import Context
 from dlgrade.harness.course import Exercise, Profile
 from dlgrade.harness.errors import StudentError
 from dlgrade.harness.notebook import restore_locked
 from dlgrade.harness.questions import run_question
+from dlgrade.sandbox import Limits, Worker
 
 REPO = Path(__file__).resolve().parents[3]
 LIMITS = Limits(cpu_seconds=60, memory_bytes=512 << 20, processes=128, output_bytes=64 << 10)
@@ -252,7 +252,7 @@ def test_attack_earns_nothing_unearned(attack, grade, worker, paths):
         check(out, paths)
     if attack.clean_after:
         state = sandbox_state(worker)
-        assert len(state["procs"]) == 1 and "worker.py" in state["procs"][0], state["procs"]  # the zygote
+        assert len(state["procs"]) == 1 and "zygote.py" in state["procs"][0], state["procs"]  # the zygote
         assert state["tmp"] == state["shm"] == state["work"] == [], state
 
 

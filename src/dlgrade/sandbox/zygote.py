@@ -1,6 +1,6 @@
-"""The sandboxed side of a :class:`~dlgrade.grade.sandbox.Worker`: a zygote and its children.
+"""The sandboxed side of a :class:`~dlgrade.sandbox.worker.Worker`: a zygote and its children.
 
-The grader starts this file as a script, ``python -I -B worker.py --control-fd N
+The grader starts this file as a script, ``python -I -B zygote.py --control-fd N
 --config JSON`` (inside bubblewrap where available). The zygote imports torch,
 numpy, scikit-learn, matplotlib and the harness once, loads the preloaded
 datasets, says it is ready, and then obeys commands on its control socket (one
@@ -12,20 +12,17 @@ JSON object per packet; pipes travel alongside as file descriptors):
 ``output``  what the child has printed so far
 ``exit``    stop
 
-The child is the student's process. It starts a new session, lowers its own
-limits (rlimits, a seccomp filter against network sockets) and then speaks JSON
-lines with the grader: the first request is the notebook (its cells run with
-:func:`dlgrade.harness.notebook.run_cells` semantics, one ``progress`` message
-per cell), every later one a harness request answered by
-:class:`dlgrade.harness.ops.Dispatcher`. Student code writes its stdout and
-stderr to a pipe that the zygote drains into a capped buffer; the protocol uses
-its own pipes. After each submission the zygote kills every process but itself
-(``kill(-1)`` inside the sandbox's PID namespace; without one, every
-descendant, which it adopts as a child subreaper) and empties ``/tmp``,
-``/dev/shm`` and the submission's folders, so nothing reaches the next student.
+The child (:mod:`dlgrade.sandbox.child`) is the student's process. Student code
+writes its stdout and stderr to a pipe that the zygote drains into a capped
+buffer; the protocol uses its own pipes. After each submission the zygote kills
+every process but itself (``kill(-1)`` inside the sandbox's PID namespace;
+without one, every descendant, which it adopts as a child subreaper) and empties
+``/tmp``, ``/dev/shm`` and the submission's folders, so nothing reaches the next
+student.
 
-Only the standard library, ``dlgrade.harness``, ``dlgrade.data`` and the framing
-(:mod:`dlgrade.sandbox.framing`) are imported here: the grader never imports this module.
+Only the standard library, ``dlgrade.harness``, ``dlgrade.data`` and the
+sandbox's own standard-library modules (framing, limits, processes, scratch) are
+imported here: the grader never imports this module.
 """
 from __future__ import annotations
 
@@ -37,25 +34,23 @@ import os
 import select
 import signal
 import socket
-import stat
 import sys
 import time
 
-from dlgrade.grade.child import (
-    PR_SET_CHILD_SUBREAPER,
-    PR_SET_DUMPABLE,
-    PR_SET_PDEATHSIG,
-    Child,
-    prctl,
-)
 from dlgrade.sandbox import framing
+from dlgrade.sandbox.child import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, Child, prctl
+from dlgrade.sandbox.limits import MAX_CONTROL, OUTPUT_BYTES
+from dlgrade.sandbox.processes import descendants, kill_all, load_seccomp
+from dlgrade.sandbox.scratch import empty_dir
 
 BASE_MODULES = ("numpy", "torch", "sklearn", "sklearn.linear_model", "sklearn.metrics",
                 "sklearn.model_selection", "sklearn.preprocessing", "matplotlib.pyplot", "dlgrade.data",
                 "dlgrade.train", "dlgrade.harness.ops", "dlgrade.harness.notebook")
 """Imported once by the zygote (``dlgrade.harness.notebook`` brings nbformat, slow to import)."""
+SCRATCH = ("/tmp", "/dev/shm")
+"""The sandbox's scratch folders, emptied before each submission."""
 
-# -- the zygote ------------------------------------------------------------------------
+
 class Zygote:
     """Imports once, forks one child per submission, cleans up after it."""
 
@@ -69,7 +64,7 @@ class Zygote:
         self.out_r: int | None = None
         self.output = bytearray()
         self.dropped = 0
-        self.output_limit = 1 << 20
+        self.output_limit = OUTPUT_BYTES
         self.threads = 1
         self.seccomp = None
         self.warnings: list[str] = []
@@ -103,15 +98,14 @@ class Zygote:
                 self.datasets[(name, tuple(sorted(options.items())))] = load(name, **options)
             except Exception as exc:  # noqa: BLE001 - the child loads it on demand instead
                 self.warnings.append(f"cannot preload {name}: {type(exc).__name__}: {exc}")
-        try:
-            import pyseccomp
+        from dlgrade.harness.ops import warm_up
 
-            pyseccomp.SyscallFilter(pyseccomp.ALLOW)  # loads libseccomp
-            self.seccomp = pyseccomp
-        except Exception as exc:  # noqa: BLE001 - degrade visibly
-            self.warnings.append(f"no seccomp filter: {type(exc).__name__}: {exc}")
+        self.warnings += warm_up()  # first-use imports and caches of the requests, paid here once
+        self.seccomp, why = load_seccomp()
+        if self.seccomp is None:  # degrade visibly
+            self.warnings.append(f"no seccomp filter: {why}")
         if self.sandboxed:  # the first student finds the scratch folders as empty as the next ones
-            for path in ("/tmp", "/dev/shm"):
+            for path in SCRATCH:
                 empty_dir(path)
         gc.collect()
         gc.freeze()  # the children's collector leaves the shared heap alone: less copy-on-write
@@ -120,7 +114,7 @@ class Zygote:
                 "preloaded": [k[0] for k in self.datasets]}
 
     def serve(self) -> None:
-        lines, fds = framing.Lines(framing.MAX_CONTROL), []
+        lines, fds = framing.Lines(MAX_CONTROL), []
         while True:
             watch = [self.sock] + ([self.out_r] if self.out_r is not None else [])
             ready, _, _ = select.select(watch, [], [], 0.5)
@@ -128,7 +122,7 @@ class Zygote:
                 self.drain()
             if self.sock in ready:
                 try:
-                    data, more, _, _ = socket.recv_fds(self.sock, framing.MAX_CONTROL, 4)
+                    data, more, _, _ = socket.recv_fds(self.sock, MAX_CONTROL, 4)
                 except OSError:
                     data, more = b"", []
                 if not data:
@@ -139,7 +133,7 @@ class Zygote:
                     try:
                         line = lines.pop()
                     except framing.BadLine:  # a control message over the limit: answered with an error
-                        lines, line = framing.Lines(framing.MAX_CONTROL), b""
+                        lines, line = framing.Lines(MAX_CONTROL), b""
                     if line is None:
                         break
                     msg, fds = self.answer(line, fds), []
@@ -169,7 +163,7 @@ class Zygote:
         self.end_child()
         req_r, rep_w = fds
         out_r, out_w = os.pipe()
-        self.output_limit = int(msg.get("output_bytes", 1 << 20))
+        self.output_limit = int(msg.get("output_bytes", OUTPUT_BYTES))
         sys.stdout.flush()
         sys.stderr.flush()
         zygote = os.getpid()
@@ -204,7 +198,7 @@ class Zygote:
         for path in msg.get("dirs", ()):
             empty_dir(path)
         if self.sandboxed:
-            for path in ("/tmp", "/dev/shm"):
+            for path in SCRATCH:
                 empty_dir(path)
         return reply
 
@@ -271,23 +265,9 @@ class Zygote:
         """Every other process of this sandbox (PID namespace, where we are init), or every descendant
         without one."""
         me = os.getpid()
-        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
         if self.sandboxed:
-            return [p for p in pids if p not in (1, me)]
-        children: dict[int, list[int]] = {}
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as fh:
-                    fields = fh.read().rsplit(b")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(pid)
-            except (OSError, IndexError, ValueError):
-                continue
-        found, todo = [], list(children.get(me, ()))
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, ()))
-        return found
+            return [int(d) for d in os.listdir("/proc") if d.isdigit() and int(d) not in (1, me)]
+        return descendants(me)
 
     def kill_all(self) -> None:
         for attempt in range(400):
@@ -300,60 +280,10 @@ class Zygote:
                 except ProcessLookupError:
                     pass
             else:
-                for pid in victims:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
+                kill_all(victims)
             self.reap_nohang()
             time.sleep(0.002 if attempt < 20 else 0.02)
         print(f"dlgrade worker: processes survived the kill: {self.others()[:10]}", file=sys.stderr)
-
-
-def empty_dir(top: str) -> None:
-    """Remove everything inside ``top`` (not ``top``): iterative, so deep trees and mode-000 folders go too."""
-    try:
-        os.chdir(top)
-    except OSError:
-        return
-    stack: list[str] = []
-    failed: set = set()  # (device, inode) of entries that could not be removed: skipped, not retried
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            sub = None
-            for name in os.listdir("."):
-                try:
-                    st = os.lstat(name)
-                except OSError:
-                    continue
-                if (st.st_dev, st.st_ino) in failed:
-                    continue
-                try:
-                    if stat.S_ISDIR(st.st_mode):
-                        os.chmod(name, 0o700)
-                        os.chdir(name)
-                        sub = name
-                        break
-                    os.unlink(name)
-                except OSError:
-                    failed.add((st.st_dev, st.st_ino))
-            if sub is not None:
-                stack.append(sub)
-                continue
-            if not stack:
-                return
-            name = stack.pop()
-            os.chdir("..")
-            try:
-                os.rmdir(name)
-            except OSError:
-                st = os.lstat(name)
-                failed.add((st.st_dev, st.st_ino))
-    except OSError:
-        pass
-    finally:
-        os.chdir("/")
 
 
 def main(argv=None) -> None:

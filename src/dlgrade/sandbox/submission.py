@@ -1,8 +1,9 @@
 """The grader's end of a sandboxed submission: :class:`RemoteSubmission`.
 
 A RemoteSubmission moves the harness's requests to the submission's process
-(a child of the worker's zygote, see :mod:`dlgrade.grade.worker`) over a pair
-of pipes, one JSON line each way, and reads arrays from the exchange folder.
+(a child of the worker's zygote, see :mod:`dlgrade.sandbox.zygote`) over a pair
+of pipes (:mod:`dlgrade.sandbox.channel`), one JSON line each way, and reads
+arrays from the exchange folder (:mod:`dlgrade.sandbox.exchange`).
 Everything that comes back is untrusted: replies are size-capped, must have
 exactly the expected keys and sequence number, and are decoded with
 :func:`dlgrade.harness.values.decode`; files are opened without following links.
@@ -27,148 +28,31 @@ from __future__ import annotations
 import logging
 import os
 import re
-import select
 import shutil
-import signal
 import time
 from pathlib import Path
-from typing import Protocol
 
-from dlgrade.grade.limits import Limits
 from dlgrade.harness.errors import StudentError
 from dlgrade.harness.notebook import SKIPPED_WHEN_GRADING
 from dlgrade.harness.submission import CellRun, Submission
-from dlgrade.harness.values import decode
-from dlgrade.sandbox import framing
+from dlgrade.sandbox.channel import Channel, Closed, Malformed, TimedOut
+from dlgrade.sandbox.errors import WorkerFailure
 from dlgrade.sandbox.exchange import ExchangeStore, read_png
+from dlgrade.sandbox.limits import MAX_FIGURES
+from dlgrade.sandbox.processes import explain
+from dlgrade.sandbox.protocol import SubmissionHost
 
-__all__ = ["Channel", "Closed", "ExchangeStore", "Malformed", "RemoteSubmission", "SubmissionHost", "TimedOut",
-           "WorkerFailure", "explain"]
+__all__ = ["RemoteSubmission"]
 
 log = logging.getLogger(__name__)
 
 CELL_STATUSES = ("ok", "error", "skipped", "not_run")
 
 
-class Closed(Exception):
-    """The process closed its end of the pipes (it died, or closed them)."""
-
-
-class TimedOut(Exception):
-    """No complete reply before the deadline."""
-
-
-class Malformed(Exception):
-    """Something that is not a valid reply came back."""
-
-
-class WorkerFailure(Exception):
-    """The sandbox failed on one submission, on the grader's side, twice: that submission is marked
-    (``grader_error``) and the worker replaced; the batch goes on."""
-
-
-class Channel:
-    """Request and reply pipes to one submission process, with deadlines."""
-
-    def __init__(self, req_w: int, rep_r: int):
-        self.req_w, self.rep_r = req_w, rep_r
-        os.set_blocking(req_w, False)
-        os.set_blocking(rep_r, False)
-        self.lines = framing.Lines(framing.MAX_REPLY)
-
-    def send(self, message: dict, deadline: float) -> None:
-        view = memoryview(framing.encode(message))
-        while view:
-            if not select.select([], [self.req_w], [], _left(deadline))[1]:
-                raise TimedOut
-            try:
-                view = view[os.write(self.req_w, view):]
-            except BlockingIOError:
-                continue
-            except (BrokenPipeError, OSError):
-                raise Closed from None
-
-    def recv(self, deadline: float) -> dict:
-        try:
-            while (line := self.lines.pop()) is None:
-                if not select.select([self.rep_r], [], [], _left(deadline))[0]:
-                    raise TimedOut
-                try:
-                    chunk = os.read(self.rep_r, 1 << 20)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    raise Closed
-                self.lines.feed(chunk)
-            return framing.decode(line)
-        except framing.BadLine as exc:
-            raise Malformed(str(exc)) from None
-
-    def close(self) -> None:
-        for fd in (self.req_w, self.rep_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def _left(deadline: float) -> float:
-    return max(0.0, deadline - time.monotonic())
-
-
-def explain(info: dict, *, memory_bytes: int, cpu_seconds: int, memory_limited: bool) -> str:
-    """Why the submission's process stopped, for the student."""
-    status = info.get("status") or {}
-    sig, code, cpu = status.get("signal"), status.get("exit"), status.get("cpu") or 0
-    mib = memory_bytes >> 20
-    if info.get("oom"):
-        return f"it ran out of memory (the limit is {mib} MiB) and was stopped"
-    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_seconds):
-        return f"it used up its CPU time ({cpu_seconds} s) and was stopped"
-    if sig == signal.SIGKILL:
-        likely = f"most likely it ran out of memory (the limit is {mib} MiB)" if memory_limited else "it was killed"
-        return f"it was killed (SIGKILL); {likely}"
-    if sig is not None:
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
-        return f"it crashed ({name})" + ("; this often means it ran out of memory" if sig in (
-            signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS) else "")
-    if code is not None:
-        return (f"it exited with code {code}: does the code call os._exit() or sys.exit() outside a "
-                f"function, or kill its own process?")
-    if info.get("zygote_lost"):
-        return "the sandbox it ran in stopped (did the code kill or stop other processes?)"
-    return "it stopped for an unknown reason"
-
-
-class SubmissionHost(Protocol):
-    """What a :class:`RemoteSubmission` needs from the worker that runs it
-    (:class:`dlgrade.grade.sandbox.Worker`)."""
-
-    limits: Limits
-    memory_limited: bool
-
-    def spawn(self, sub: RemoteSubmission) -> Channel:
-        """A fresh process for ``sub`` (after the previous one, if any, was reaped), connected by two pipes."""
-
-    def reap(self, sub: RemoteSubmission, wait: float) -> dict:
-        """Kill ``sub``'s process and everything it started (after ``wait`` seconds); how it ended."""
-
-    def output_so_far(self) -> dict:
-        """``{"output", "dropped"}``: what the current process printed so far."""
-
-    def forget(self, sub: RemoteSubmission) -> None:
-        """``sub`` is closed."""
-
-
 class RemoteSubmission(Submission):
     """A notebook running in a worker's sandbox; see the module docstring.
 
-    Built by :meth:`dlgrade.grade.sandbox.Worker.open`; ``close()`` (or leaving a
+    Built by :meth:`dlgrade.sandbox.worker.Worker.open`; ``close()`` (or leaving a
     ``with`` block) kills the process and everything it started and removes the
     submission's files, figures included: copy what you keep before closing.
     """
@@ -243,7 +127,7 @@ class RemoteSubmission(Submission):
         if not reply["ok"]:
             error = reply.get("error")
             raise StudentError.from_dict(error if isinstance(error, dict) else {})
-        return decode(reply.get("value"), self._exchange)
+        return self._dec(reply.get("value"), self._exchange)
 
     # -- life cycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -370,8 +254,8 @@ class RemoteSubmission(Submission):
     def _copy_figures(self, names) -> None:
         if not isinstance(names, list):
             return
-        for name in names[:10]:
-            if not (isinstance(name, str) and re.fullmatch(r"fig\d\.png", name)):
+        for name in names[:MAX_FIGURES]:
+            if not (isinstance(name, str) and re.fullmatch(r"fig\d{1,3}\.png", name)):
                 continue
             data = read_png(self._io_fd, name)
             if data is None:

