@@ -123,11 +123,16 @@ def code_case(exercise: str, *, seed: int = 0) -> Case:
         others = set().union(*(g for other, qs in grams.items() if other != name for g in qs.values()))
         case.own[name] = frozenset(q for q, g in grams[name].items() if len(g - others) >= OWN_MIN)
         case.wrote[name] = frozenset(q for q, g in grams[name].items() if g)
+        own_grams = set().union(*(g - others for g in grams[name].values()))
         case.works.append(work(name, cells, layout))
         case.origin.append(name)
         for t in CODE_TRANSFORMS:
             copy = transform_code(cells, t, layout, rng)
-            if not case.own[name]:
+            # A copy whose edits removed what its base alone wrote (a one-line deletion, edited over)
+            # shares nothing distinctive with it any more: not a copy that can be told from the others.
+            kept = {h for runs in question_tokens(copy, layout).values() for ts in runs
+                    for h in kgram_hashes(ts, OWN_K)} & own_grams
+            if not case.own[name] or len(kept) < OWN_MIN:
                 case.unmeasurable += 1
                 continue
             case.works.append(work(f"{name}~{t}", copy, layout))

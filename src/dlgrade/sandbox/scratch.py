@@ -10,9 +10,14 @@ import time
 
 
 def empty_dir(top: str) -> None:
-    """Remove everything inside ``top`` (not ``top``): iterative, so deep trees and mode-000 folders go too."""
+    """Remove everything inside ``top`` (not ``top``): iterative, so deep trees and mode-000 folders go too.
+
+    Stays on ``top``'s file system: what the sandbox binds there from the host (the interpreter and
+    dlgrade of a course under /tmp, read-only) is a mount point, skipped rather than walked file by file.
+    """
     try:
         os.chdir(top)
+        device = os.stat(".").st_dev
     except OSError:
         return
     stack: list[str] = []
@@ -26,7 +31,7 @@ def empty_dir(top: str) -> None:
                     st = os.lstat(name)
                 except OSError:
                     continue
-                if (st.st_dev, st.st_ino) in failed:
+                if (st.st_dev, st.st_ino) in failed or st.st_dev != device:
                     continue
                 try:
                     if stat.S_ISDIR(st.st_mode):
