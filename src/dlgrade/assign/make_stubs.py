@@ -10,8 +10,10 @@ BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "### HINT:"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 
 
-def stub_code(source: str, where: str) -> str:
-    """Replace each solution region of a code cell by a NotImplementedError stub."""
+def rewrite_regions(source: str, where: str, replace) -> str:
+    """``source`` with each solution region (its marker lines included) replaced by
+    ``replace(indent, hints, body)``: the region's indentation, its ``### HINT:`` texts and its
+    other lines. Nested or unbalanced markers are a SpecError naming ``where``."""
     out: list[str] = []
     region: list[str] | None = None
     indent = ""
@@ -25,10 +27,7 @@ def stub_code(source: str, where: str) -> str:
             if region is None:
                 raise SpecError(f"{where}: '{END}' without '{BEGIN}'")
             hints = [r.strip()[len(HINT):].strip() for r in region if r.strip().startswith(HINT)]
-            out.extend(f"{indent}# Hint: {h}" for h in hints)
-            out.append(f"{indent}# YOUR CODE HERE")
-            message = " ".join(hints) or "complete this part"
-            out.append(f"{indent}raise NotImplementedError({json.dumps(message)})")
+            out.extend(replace(indent, hints, [r for r in region if not r.strip().startswith(HINT)]))
             region = None
         elif region is not None:
             region.append(line)
@@ -37,6 +36,16 @@ def stub_code(source: str, where: str) -> str:
     if region is not None:
         raise SpecError(f"{where}: '{BEGIN}' without '{END}'")
     return "\n".join(out)
+
+
+def stub_code(source: str, where: str) -> str:
+    """Replace each solution region of a code cell by a NotImplementedError stub."""
+    def stub(indent: str, hints: list[str], body: list[str]) -> list[str]:
+        message = " ".join(hints) or "complete this part"
+        return [*(f"{indent}# Hint: {h}" for h in hints), f"{indent}# YOUR CODE HERE",
+                f"{indent}raise NotImplementedError({json.dumps(message)})"]
+
+    return rewrite_regions(source, where, stub)
 
 
 def stub_markdown(source: str, where: str) -> str:

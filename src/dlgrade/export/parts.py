@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlgrade.assign.make_stubs import BEGIN, END, HINT
+from dlgrade.assign.make_stubs import rewrite_regions
 from dlgrade.errors import SpecError
 from dlgrade.harness.course import Exercise, find_course
 from dlgrade.harness.notebook import cell_question, read_notebook, role
@@ -87,36 +87,24 @@ def copy_spec(exercise: Exercise, root: Path) -> Path:
     return target
 
 
-def hints_outside(source: str, *, marker: str = "###", otter_prompt: bool = False) -> str:
+def hints_outside(source: str, *, marker: str = "###", otter_prompt: bool = False,
+                  where: str = "a solution cell") -> str:
     """Move each solution region's ``### HINT:`` lines above the region as comments, and write its markers
     with ``marker``. With ``otter_prompt``, the region is preceded by an otter prompt block holding
     dlgrade's stub (``raise NotImplementedError(hint)``), which otter puts in the student notebook
     instead of its ``...``."""
-    out: list[str] = []
-    region: list[str] | None = None
-    indent = ""
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped == BEGIN:
-            region, indent = [], line[: len(line) - len(line.lstrip())]
-        elif stripped == END and region is not None:
-            hints = [r.strip()[len(HINT):].strip() for r in region if r.strip().startswith(HINT)]
-            out.extend(f"{indent}# Hint: {h}" for h in hints)
-            if otter_prompt:
-                message = json.dumps(" ".join(hints) or "complete this part")
-                out += [f'{indent}""" # BEGIN PROMPT', f"{indent}# YOUR CODE HERE",
-                        f"{indent}raise NotImplementedError({message})", f'{indent}""" # END PROMPT',
-                        f"{indent}{marker} BEGIN SOLUTION NO PROMPT"]
-            else:
-                out.append(f"{indent}{marker} BEGIN SOLUTION")
-            out.extend(r for r in region if not r.strip().startswith(HINT))
-            out.append(f"{indent}{marker} END SOLUTION")
-            region = None
-        elif region is not None:
-            region.append(line)
+    def moved(indent: str, hints: list[str], body: list[str]) -> list[str]:
+        out = [f"{indent}# Hint: {h}" for h in hints]
+        if otter_prompt:
+            message = json.dumps(" ".join(hints) or "complete this part")
+            out += [f'{indent}""" # BEGIN PROMPT', f"{indent}# YOUR CODE HERE",
+                    f"{indent}raise NotImplementedError({message})", f'{indent}""" # END PROMPT',
+                    f"{indent}{marker} BEGIN SOLUTION NO PROMPT"]
         else:
-            out.append(line)
-    return "\n".join(out)
+            out.append(f"{indent}{marker} BEGIN SOLUTION")
+        return [*out, *body, f"{indent}{marker} END SOLUTION"]
+
+    return rewrite_regions(source, where, moved)
 
 
 def fresh_cell(cell, source: str | None = None, *, metadata: dict | None = None):
