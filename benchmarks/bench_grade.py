@@ -17,7 +17,8 @@ count, and prints
   (encoding and decoding the values that cross, arrays included),
   ``integrity`` (the integrity checks after each question), ``tests`` (the
   hidden tests' own work on the grader's side: held-out sets, rebuilding
-  networks, scoring them), ``close`` (stopping the process, emptying its
+  networks), ``score`` (the grader scoring the networks it trained on its
+  held-out set: model compute, like training), ``close`` (stopping the process, emptying its
   folders) and ``rest`` (reading and sanitizing the notebook, figures,
   scoring); per batch, ``results`` (writing each result JSON and its journal
   line, per submission) and ``reports`` (gradebook, feedback, summary);
@@ -51,7 +52,7 @@ from pathlib import Path
 from dlgrade.harness.course import find_course
 
 TINY = Path(__file__).resolve().parents[1] / "tests" / "test_grade" / "tiny_course"
-PARTS = ("execute", "requests", "exchange", "integrity", "tests", "close", "rest")
+PARTS = ("execute", "requests", "exchange", "integrity", "tests", "score", "close", "rest")
 """The parts of the overhead (see the module docstring), in the order printed."""
 
 
@@ -60,9 +61,9 @@ def breakdown(timings: dict) -> dict:
     get = timings.get
     parts = {"execute": get("execute_notebook", 0.0), "requests": get("requests", 0.0),
              "exchange": get("exchange", 0.0), "integrity": get("integrity", 0.0),
-             "close": get("close", 0.0)}
+             "close": get("close", 0.0), "score": get("score", 0.0)}
     parts["tests"] = max(0.0, get("run_tests", 0.0) - get("train", 0.0) - parts["requests"] - parts["exchange"]
-                         - parts["integrity"])
+                         - parts["integrity"] - parts["score"])
     parts["rest"] = max(0.0, get("total", 0.0) - get("train", 0.0) - sum(parts.values()))
     return parts
 
@@ -102,6 +103,7 @@ def run(folder: Path, out: Path, *, exercise: str, course: Path, profile: str, w
             "load": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
             "isolation": summary.isolation,
             "overhead": statistics.median(overhead), "overhead_max": max(overhead),
+            "harness": statistics.median(o - r["timings"].get("score", 0.0) for o, r in zip(overhead, records)),
             "batch_overhead": (wall - sum(train)) / n, "train": statistics.fmean(train),
             "throughput": n / wall, "steady": steady, "statuses": summary.statuses,
             "mean_percent": summary.mean_percent,
@@ -145,10 +147,13 @@ def main() -> None:
     print("where the overhead goes, s/sub (median of each part; the medians need not add up to the median "
           "overhead):")
     print(f"{'where':>6} {'workers':>7} " + " ".join(f"{k:>9}" for k in PARTS)
-          + f" {'overhead':>9} {'results':>8} {'reports s':>10} {'load avg':>10}")
+          + f" {'overhead':>9} {'harness':>8} {'results':>8} {'reports s':>10} {'load avg':>10}")
     for r in rows:
         print(f"{r['where']:>6} {r['workers']:>7} " + " ".join(f"{r['parts'][k]:>9.3f}" for k in PARTS)
-              + f" {r['overhead']:>9.3f} {r['results']:>8.3f} {r['reports']:>10.2f} {r['load']:>10}")
+              + f" {r['overhead']:>9.3f} {r['harness']:>8.3f} {r['results']:>8.3f} {r['reports']:>10.2f}"
+              f" {r['load']:>10}")
+    print("(overhead: everything but training; harness: the overhead less score, the grader's own scoring "
+          "of the networks it trained)")
     if any(r["scores"] != rows[0]["scores"] for r in rows[1:]):
         print("warning: the runs gave different scores")
     digest = hashlib.sha256(json.dumps(rows[0]["scores"], sort_keys=True).encode()).hexdigest()[:16]

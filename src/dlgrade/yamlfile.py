@@ -1,9 +1,14 @@
 """Reading the course's YAML files with errors that name the file and the line."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from dlgrade.errors import SpecError
+
+_PARSED: dict = {}
+"""Parsed files by (path, modification time, size): a batch reads the same rubric and thresholds for
+every submission. A file that changes gets a new key; callers get their own copy."""
 
 
 def load_yaml(path: str | Path, *, what: str = "file"):
@@ -13,9 +18,16 @@ def load_yaml(path: str | Path, *, what: str = "file"):
 
     path = Path(path)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _PARSED:
+            text = path.read_text(encoding="utf-8")
+            _PARSED[key] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+        return copy.deepcopy(_PARSED[key])
+    except (FileNotFoundError, NotADirectoryError):
         raise SpecError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a folder, not a {what}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:

@@ -80,3 +80,65 @@ def test_unwritable_data_home_still_loads(data_home):
     with pytest.raises(DataError, match="cannot write the student view") as err:
         sandbox_masked_files()
     assert "DLGRADE_DATA_HOME" in err.value.hint
+
+
+# -- the real data files: the sandbox reads their student views ------------------------------------
+
+def _same_student_data(a, b) -> bool:
+    return all(torch.equal(getattr(a, k), getattr(b, k)) for k in ("X_train", "y_train", "X_val", "y_val")) \
+        and a.info == b.info
+
+
+@pytest.mark.parametrize("layout", ["idx", "batches", "tree", "zip"])
+def test_views_of_real_files_give_the_students_data_and_no_test_image(tmp_path, monkeypatch, layout):
+    """Do the views the sandbox reads give the same train and validation data (and description) as the files,
+    hold no test image, and refuse the test split, for every on-disk layout?"""
+    import json
+
+    from dlgrade.data import STUDENT_VIEWS_ENV, write_sandbox_views
+    from tests.test_data import builders
+
+    folder = tmp_path / "data"
+    if layout == "idx":
+        name = "mnist"
+        builders.write_mnist(folder, builders.tiny_mnist(n_train=40, n_test=9), gz=True)
+    elif layout == "batches":
+        name = "cifar10"
+        builders.write_cifar_batches(folder / "cifar-10-batches-py")
+    elif layout == "tree":
+        name = "cifar10"
+        builders.write_tree(folder, builders.image_tree(3))
+    else:
+        name = "cifar10"
+        folder.mkdir()
+        builders.write_zip(folder / "cifar10.zip", builders.image_tree(3))
+    monkeypatch.setenv("DLGRADE_DATA", str(folder))
+    outside = load(name)
+    views = write_sandbox_views([(name, {})])
+    assert set(views) == {name}
+    with np.load(views[name], allow_pickle=False) as saved:
+        assert "x_test" not in saved.files and "y_test" not in saved.files
+        assert int(saved["n_test"]) == outside.info.n_test > 0
+    assert write_sandbox_views([(name, {})]) == views            # the same content: the same file, kept
+    monkeypatch.delenv("DLGRADE_DATA")                          # the sandbox sees no data folder
+    monkeypatch.setenv(STUDENT_VIEWS_ENV, json.dumps(views))
+    inside = load(name)
+    assert _same_student_data(inside, outside)
+    with pytest.raises(DataError, match="test split stays with the grader"):
+        load(name, student=False)
+    with pytest.raises(DataError):
+        inside.test
+
+
+def test_without_a_view_the_sandbox_loads_the_embedded_data_or_says_why(monkeypatch):
+    """In the sandbox, with no view for a dataset: does source="auto" give the embedded data (as on a
+    machine without the files) and source="directory" a one-line error?"""
+    from dlgrade.data import STUDENT_VIEWS_ENV
+
+    monkeypatch.setenv(STUDENT_VIEWS_ENV, "{}")
+    assert load("mnist").info.source == "embedded"
+    with pytest.raises(DataError, match="not available while grading"):
+        load("mnist", source="directory")
+    monkeypatch.setenv(STUDENT_VIEWS_ENV, "not json")
+    with pytest.raises(DataError, match="JSON"):
+        load("mnist")

@@ -184,3 +184,62 @@ def test_sandbox_cannot_read_the_raw_file_of_the_test_digits(raw_file_attack):
     for path, got in raw_file_attack["raw"].items():
         assert not isinstance(got, int) or got == 0, f"{path}: {got} bytes of test digits read in the sandbox"
     assert not isinstance(raw_file_attack["digits"], int), "the test digits were rebuilt in the sandbox"
+
+
+REAL_FILES_ATTACK = '''import hashlib, os
+from pathlib import Path
+
+def read_files(paths):
+    """Bytes read from each file, or the error reading it."""
+    found = {}
+    for path in paths:
+        try:
+            found[path] = len(Path(path).read_bytes())
+        except Exception as exc:
+            found[path] = type(exc).__name__
+    return found
+
+def student_mnist():
+    from dlgrade.data import load_mnist
+    data = load_mnist()
+    digest = hashlib.sha256(data.X_train.numpy().tobytes() + data.X_val.numpy().tobytes()).hexdigest()
+    return [len(data.y_train), len(data.y_val), data.info.n_test, data.info.source, digest]
+
+def grader_split():
+    from dlgrade.data import load_mnist
+    try:
+        load_mnist(student=False)
+        return "loaded"
+    except Exception as exc:
+        return type(exc).__name__
+'''
+
+
+@pytest.mark.slow
+def test_sandbox_sees_no_real_data_file_only_the_students_part(tmp_path, monkeypatch):
+    """With the real MNIST files in a data directory, can a notebook in the sandbox read the test files
+    (or any of them), or load the test split? It must see none of the files, and still load the same
+    train and validation splits as outside the sandbox, from the student view the grader wrote."""
+    import hashlib
+
+    from tests.conftest import make_notebook
+    from tests.test_data.builders import tiny_mnist, write_mnist
+    from tests.test_grade.sandbox_required import require_sandbox
+
+    require_sandbox()
+    from dlgrade.data import load_mnist
+    from dlgrade.sandbox import Worker
+
+    folder = write_mnist(tmp_path / "mnist", tiny_mnist(n_train=60, n_test=25, seed=3), gz=False)
+    monkeypatch.setenv("DLGRADE_DATA", str(folder))
+    monkeypatch.setenv("DLGRADE_DATA_HOME", str(tmp_path / "home"))
+    outside = load_mnist()
+    files = sorted(str(p) for p in folder.iterdir())
+    with Worker(course_root=None, sandbox="bwrap", preload=(("mnist", {}),)) as worker:
+        with worker.open(make_notebook(REAL_FILES_ATTACK), student_id="files-reader", time_limit=60,
+                         request_timeout=60) as sub:
+            read, loaded, split = sub.call("read_files", files), sub.call("student_mnist"), sub.call("grader_split")
+    assert len(files) == 4 and all(isinstance(got, str) for got in read.values()), read
+    digest = hashlib.sha256(outside.X_train.numpy().tobytes() + outside.X_val.numpy().tobytes()).hexdigest()
+    assert loaded == [len(outside.y_train), len(outside.y_val), 25, "directory", digest]
+    assert split == "DataError"

@@ -7,14 +7,15 @@ ten networks per notebook and compares the count that solve XOR with a
 threshold. ``make test`` grades the reference and the untouched notebook of
 each; two mistake samples of each run under ``exhaustive`` (``make test-all``),
 as they take minutes on every route. Written answers are graded by hand on nbgrader and otter, so only code
-questions are compared there. The routes run one after the other, minutes
-apart: editing ``autograder/<ex>/`` (the students' secret inputs derive from its
-files) or dlgrade's source meanwhile makes them disagree.
+questions are compared there. The routes run side by side for minutes: editing
+``autograder/<ex>/`` (the students' secret inputs derive from its files) or
+dlgrade's source meanwhile makes them disagree.
 """
 from __future__ import annotations
 
 import importlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -43,9 +44,12 @@ def graded(request, tmp_path_factory):
     ex = find_course().exercise(exercise)
     notebooks = {name: None if name == "untouched" else ex.samples_dir / f"{name}.ipynb" for name in samples}
     work = tmp_path_factory.mktemp(f"platforms-{exercise}")
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(max_workers=len(ROUTES)) as pool:
         mp.setenv("OMP_NUM_THREADS", "1")   # one thread per grading kernel: no oversubscription on small runners
-        routes = {name: route(exercise, notebooks, work=work / name) for name, route in ROUTES.items()}
+        # The routes side by side: each is a chain of single-threaded tool processes, so on a 2-core runner
+        # running them together takes about half the time of one after the other.
+        futures = {name: pool.submit(route, exercise, notebooks, work=work / name) for name, route in ROUTES.items()}
+        routes = {name: future.result() for name, future in futures.items()}
     manual = {q.id for q in read_parts(exercise).questions if q.manual}
     return ex, routes, manual
 

@@ -105,7 +105,7 @@ def test_samples_score_as_expected(grade, course, read_result):
     good = read_result(summary, "good")
     assert good["figures"] == ["figures/good/fig-1.png"]
     assert (summary.out / good["figures"][0]).read_bytes().startswith(b"\x89PNG")
-    steps = {s.__name__ for s in STEPS} | {"total", "train", "close"}      # and where the overhead went:
+    steps = {s.__name__ for s in STEPS} | {"total", "train", "score", "close"}   # and where the overhead went:
     assert steps <= set(good["timings"]) <= steps | {"requests", "exchange", "integrity"}
     assert good["data"]["xor"]["source"] == "embedded"
     assert good["versions"]["dlgrade"] and good["grader"].startswith(good["versions"]["dlgrade"] + "+")

@@ -5,6 +5,7 @@ import csv
 import io
 import re
 
+import numpy as np
 import pytest
 
 from dlgrade.grade.write_gradebook import EXTRA, FIXED, number, text
@@ -147,6 +148,23 @@ def test_a_figure_a_test_drew_is_kept_and_shown_under_its_question(tmp_path):
     page = feedback_html(record, title="T", out=tmp_path)
     q6 = page.split("q6: Why?")[1].split("q1: Fit")[0]
     assert q6.count("data:image/png;base64,") == 1 and "<figcaption>your heatmap</figcaption>" in q6
+
+
+def test_heatmap_shades_each_cell_by_its_value():
+    """Does the redrawn heatmap paint the largest cell in the darkest blue and the smallest in the lightest,
+    over whole cells, and refuse a grid that is not 2-D?"""
+    import io
+
+    from PIL import Image
+
+    from dlgrade.harness.draw_figure import BLUES, heatmap_png
+
+    png = heatmap_png([[0, 9], [3, 0]], xticks=["a", "b"], yticks=["a", "b"], xlabel="Predicted", ylabel="True")
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    counts = {colour: int((pixels == colour).all(axis=1).sum()) for colour in (BLUES[0], BLUES[-1])}
+    assert counts[BLUES[-1]] > 400 and counts[BLUES[0]] > 2 * 400, counts     # one dark cell, two light ones
+    with pytest.raises(ValueError):
+        heatmap_png([1, 2, 3])
 
 
 @pytest.mark.slow

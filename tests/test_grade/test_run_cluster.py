@@ -51,6 +51,7 @@ def _results(out: Path) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive   # make test runs the xor case below, which covers the same ground with training
 def test_cluster_gives_the_local_gradebook(course, tmp_path, sandbox_required):
     """Does a batch graded on a local Dask cluster of two processes give the same gradebook and
     the same measurements, byte for byte, as the same batch graded locally?"""
@@ -76,6 +77,8 @@ def test_xor_samples_on_a_cluster_match_local(tmp_path, sandbox_required):
     local = main([samples], exercise="xor", course=REPO, out=tmp_path / "local", progress=False, workers=1)
     dask = main([samples], exercise="xor", course=REPO, out=tmp_path / "dask", progress=False,
                 cluster="local:2")
+    assert dask.graded == local.graded == 2
+    assert "bubblewrap" in dask.isolation and "bubblewrap" in local.isolation
     assert (dask.out / "gradebook.csv").read_text() == (local.out / "gradebook.csv").read_text()
     assert _results(dask.out) == _results(local.out)
     assert local.mean_percent > 0

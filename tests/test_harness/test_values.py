@@ -82,3 +82,35 @@ def test_scalar_arrays_keep_zero_dimensions(tmp_path):
     arr, ten = decode(data, DirStore(tmp_path, "g"))
     assert arr.shape == () and float(arr) == 2.5 and ten.shape == ()
     assert roundtrip(np.array(7)).shape == ()
+
+
+def test_small_arrays_travel_inline_and_large_ones_as_files(tmp_path):
+    """Does an array of a few rows cross inside the message (no file), a large one as a file, both bit for
+    bit with their dtype, byte order and shape (empty and 0-d included)?"""
+    from dlgrade.harness.values import INLINE_BYTES
+
+    grader, student = DirStore(tmp_path, "g"), DirStore(tmp_path, "s")
+    small = [np.arange(6, dtype=">i4").reshape(2, 3), np.zeros((0, 784), np.float32), np.array(2.5),
+             np.array([True, False])]
+    large = np.random.default_rng(0).random(INLINE_BYTES // 8 + 1)
+    data = json.loads(json.dumps(encode(small + [large], grader)))
+    assert [("__inline__" in d, "__ndarray__" in d) for d in data] == [(True, False)] * 4 + [(False, True)]
+    assert len(list(tmp_path.iterdir())) == 1
+    back = decode(data, student)
+    for got, want in zip(back, small + [large]):
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("spec", [
+    ["|O", [1], "AAAAAAAAAAA="],                  # objects
+    ["<f4", [3], "AAAAAA=="],                     # 4 bytes for 3 floats
+    ["<f4", [-1], ""],                            # a negative size
+    ["[('a', '<i4')]", [1], "AAAAAA=="],          # a structured dtype
+    ["<f4", [1], "not base64!"],
+    ["<f4", "1", "AAAAAA=="],
+])
+def test_malformed_inline_arrays_are_refused(spec):
+    """Is an inline array with a non-numeric dtype, a shape that does not match its bytes, or bad base64
+    refused with BadOutput?"""
+    with pytest.raises(BadOutput):
+        decode({"__inline__": spec, "torch": False}, MemoryStore())

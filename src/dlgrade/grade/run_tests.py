@@ -36,6 +36,7 @@ def run_tests(job: Job, grading: Grading, worker) -> None:
     _time_training(job)
     job.results = [run_question(q, job.sub, ctx) for q in grading.questions]
     job.timings["train"] += getattr(ctx, "train_seconds", 0.0)    # networks trained on the grader's side
+    job.timings["score"] = getattr(ctx, "score_seconds", 0.0)     # and scored there (part of run_tests)
     for kind, seconds in getattr(job.sub, "seconds", {}).items():   # requests, integrity, exchange
         job.timings[kind] = job.timings.get(kind, 0.0) + seconds
 

@@ -47,6 +47,7 @@ class Context:
         self.calibrating = calibrating
         self._secret = secret
         self._thresholds = exercise.thresholds(profile) if thresholds is None else thresholds
+        self._heldout: dict = {}
 
     # -- specs -------------------------------------------------------------------------
     def recipe(self, name: str) -> dict:
@@ -96,8 +97,16 @@ class Context:
         The test split never enters the student's process (the student side loads
         train and validation only), so a model fitted on everything the student
         can reach has not seen these images. The order and the noise differ per
-        student, so a table of labels, or a lookup of exact images, earns nothing.
+        student, so a table of labels, or a lookup of exact images, earns nothing. The same call
+        again for this submission gives the same set (a copy), drawn once.
         """
+        key = (name, n, float(noise))
+        if key not in self._heldout:
+            self._heldout[key] = self._draw_heldout(name, n, noise)
+        X, y = self._heldout[key]
+        return X.copy(), y.copy()
+
+    def _draw_heldout(self, name: str, n: int | None, noise: float):
         dataset = self.data(name)
         X = dataset.X_test.numpy()
         y = dataset.y_test.numpy()

@@ -452,6 +452,11 @@ class Network:
 
         self._text = text
 
+    @property
+    def text(self) -> str:
+        """The JSON description the network was rebuilt from."""
+        return self._text
+
     def layer_types(self) -> set[str]:
         return {m["class"] for m in self.description["modules"]}
 

@@ -56,6 +56,10 @@ class Submission(abc.ABC):
     """Default time limit for one request, in seconds."""
     sources: list[str] = field(default_factory=list)
     """The notebook's code cells as graded: scanned for changes to dlgrade's and torch's objects."""
+    _released: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
+    networks: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Descriptions of the networks the notebook's builders returned, by builder, arguments and sample
+    shape (see ``harness.models.grader_network``): a builder is described once per submission."""
     seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Where this side's time went, in seconds: ``requests`` (waiting for the student's side to answer,
     training requests left out), ``integrity`` (the checks of :meth:`integrity_findings`) and
@@ -70,6 +74,8 @@ class Submission(abc.ABC):
         """The array store this side writes arguments to."""
 
     def _request(self, op: str, timeout: float | None = None, **fields):
+        if self._released:                 # objects freed since the last request travel with this one
+            fields["release_first"], self._released = self._released, []
         with self._timed(None if op == "train" else "requests"):   # training time is counted by the caller
             value = self._send(op, fields, self.timeout if timeout is None else timeout)
         if op in TRUSTED_OPS:
@@ -186,8 +192,9 @@ class Submission(abc.ABC):
         return netdesc.rebuild(text, seed=seed)
 
     def release(self, *refs: Ref) -> None:
-        """Free student-side objects that are no longer needed."""
-        self._request("release", refs=[r.id for r in refs])
+        """Free student-side objects that are no longer needed (with the next request: no round trip of
+        its own)."""
+        self._released.extend(r.id for r in refs)
 
     # -- notebook text ------------------------------------------------------------
     def answer_text(self, question_id: str) -> str:

@@ -1,7 +1,8 @@
 """Values that cross between the grader and the student's process.
 
 Only plain data crosses: JSON scalars, lists, tuples, dicts, and numeric
-arrays, which travel as ``.npy`` files read with ``allow_pickle=False``.
+arrays, which travel inside the message when small (their raw bytes, with dtype
+and shape checked) and as ``.npy`` files read with ``allow_pickle=False`` otherwise.
 Anything else the student returns (a model, an optimizer) stays in the
 student's process and the grader gets a :class:`Ref` to it, which it can pass
 back as an argument. Both sides use the same :func:`encode`/:func:`decode`, so a
@@ -9,6 +10,7 @@ test behaves the same in ``check`` (in-process) and in ``grade`` (sandboxed).
 """
 from __future__ import annotations
 
+import base64
 import itertools
 import math
 import re
@@ -23,6 +25,9 @@ MAX_DEPTH = 32
 MAX_ITEMS = 1_000_000
 MAX_STR = 1_000_000
 MAX_ARRAY_BYTES = 1 << 30
+INLINE_BYTES = 16 << 10
+"""Arrays up to this size travel inside the message (base64 of their bytes), larger ones as files:
+most arrays a test sends are a few rows, for which a file costs more than the bytes."""
 _KINDS = "biuf"  # bool, int, unsigned, float
 
 
@@ -123,13 +128,13 @@ def encode(value, store, register=None, _depth=0):
             return encode(value.item(), store, register, _depth + 1)
         raise BadOutput(f"numpy scalar of dtype {value.dtype} is not supported")
     if isinstance(value, np.ndarray):
-        return {"__ndarray__": store.put(_plain_array(value)), "torch": False}
+        return _array_out(_plain_array(value), store, torch=False)
     torch = _torch()
     if isinstance(value, torch.Tensor):
         t = value.detach().cpu()
         if t.dtype in (torch.bfloat16, torch.float16):
             t = t.float()
-        return {"__ndarray__": store.put(_plain_array(t.numpy())), "torch": True}
+        return _array_out(_plain_array(t.numpy()), store, torch=True)
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_ITEMS:
             raise BadOutput(f"sequence of {len(value)} items is too long")
@@ -160,6 +165,31 @@ def _plain_array(array: np.ndarray) -> np.ndarray:
     return np.asarray(array, order="C")  # (ascontiguousarray would turn a 0-d array into shape (1,))
 
 
+def _array_out(array: np.ndarray, store, *, torch: bool) -> dict:
+    if array.nbytes <= INLINE_BYTES:
+        return {"__inline__": [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode()],
+                "torch": torch}
+    return {"__ndarray__": store.put(array), "torch": torch}
+
+
+def _array_in(spec) -> np.ndarray:
+    """The array of an ``__inline__`` entry: a plain numeric dtype, a shape that matches the bytes."""
+    if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str) and isinstance(spec[1], list)
+            and isinstance(spec[2], str) and len(spec[2]) <= 4 * INLINE_BYTES // 3 + 4):
+        raise BadOutput("malformed inline array")
+    try:
+        dtype = np.dtype(spec[0])
+        raw = base64.b64decode(spec[2], validate=True)
+    except (TypeError, ValueError):
+        raise BadOutput("malformed inline array") from None
+    shape = spec[1]
+    if dtype.kind not in _KINDS or dtype.names is not None or dtype.subdtype is not None or len(shape) > 32 \
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= INLINE_BYTES for n in shape) \
+            or math.prod(shape) * dtype.itemsize != len(raw):
+        raise BadOutput("malformed inline array")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
 def decode(data, store, resolve=None, _depth=0):
     """Inverse of :func:`encode`. ``resolve(id) -> object`` turns refs into objects
     (student side); without it refs stay :class:`Ref` (grader side)."""
@@ -171,6 +201,9 @@ def decode(data, store, resolve=None, _depth=0):
         return [decode(v, store, resolve, _depth + 1) for v in data]
     if not isinstance(data, dict):
         raise BadOutput(f"unexpected value of type {type(data).__name__}")
+    if "__inline__" in data:
+        array = _array_in(data["__inline__"])
+        return _torch().from_numpy(array) if data.get("torch") else array
     if "__ndarray__" in data:
         array = store.get(data["__ndarray__"])
         if array.dtype.kind not in _KINDS:

@@ -31,20 +31,23 @@ def sandbox_problem() -> str:
     return bwrap.probe(bwrap.sandbox_ids(), PYTHON, tuple(map(str, needed_paths())))
 
 
-def needed_paths(datasets=()) -> list[Path]:
-    """Folders the zygote needs to see: Python, dlgrade, the data folders."""
-    from dlgrade.data import get_data_dir, get_data_home
+def needed_paths() -> list[Path]:
+    """Folders the zygote needs to see: Python, dlgrade, the student views of the data.
 
+    No data folder is visible: the real files hold the grader's test split. The datasets are
+    read from the views ``dlgrade.data.write_sandbox_views`` writes (:func:`views_folder`).
+    """
     paths = [Path(p) for p in bwrap.python_paths(sys.executable)]
     paths.append(Path(PYTHON).parent)
-    paths += [ZYGOTE_SCRIPT.parents[2], get_data_home()]
-    if get_data_dir() is not None:
-        paths.append(get_data_dir())
-    for _, options in datasets:
-        for key in ("data_dir", "data_home"):
-            if isinstance(options.get(key), str) and os.path.isabs(options[key]):
-                paths.append(Path(options[key]))
+    paths += [ZYGOTE_SCRIPT.parents[2], views_folder()]
     return [p.expanduser() for p in paths]
+
+
+def views_folder() -> Path:
+    """The folder of student views in the data home (written by ``dlgrade.data.write_sandbox_views``)."""
+    from dlgrade.data import views_folder as folder
+
+    return folder()
 
 
 def split_preload(preload) -> tuple[list, list]:
@@ -61,21 +64,20 @@ def split_preload(preload) -> tuple[list, list]:
     return datasets, modules
 
 
-def zygote_env(*, sandboxed: bool, scratch: Path, threads: int) -> dict:
-    """The zygote's whole environment (nothing of the grader's leaks in)."""
-    from dlgrade.data import get_data_dir, get_data_home
+def zygote_env(*, sandboxed: bool, scratch: Path, threads: int, views: dict | None = None) -> dict:
+    """The zygote's whole environment (nothing of the grader's leaks in); ``views``: the student views
+    of the datasets (``dlgrade.data.write_sandbox_views``), the only data files the sandbox reads."""
+    from dlgrade.data import STUDENT_VIEWS_ENV, get_data_home
 
     tmp = "/tmp" if sandboxed else str(scratch)
     env = {"PATH": f"{Path(PYTHON).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
            "HOME": tmp, "TMPDIR": tmp, "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{tmp}/.matplotlib",
            "XDG_CACHE_HOME": f"{tmp}/.cache", "DLGRADE_GRADING": "1",
            "DLGRADE_DATA_HOME": str(get_data_home().resolve()),
+           STUDENT_VIEWS_ENV: json.dumps(views or {}, sort_keys=True),
            # the same thread counts and kernels on every machine: measurements must not depend on it
            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
            "OPENBLAS_NUM_THREADS": str(threads), "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
-    data_dir = get_data_dir()
-    if data_dir is not None:
-        env["DLGRADE_DATA"] = str(data_dir.resolve())
     if "CUDA_VISIBLE_DEVICES" in os.environ:
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env

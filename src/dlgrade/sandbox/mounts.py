@@ -6,7 +6,7 @@ course, the virtual environment or the outputs live:
 * the system folders (:data:`SYSTEM`) read-only; a fresh ``/dev`` and ``/proc``;
   private ``/tmp`` and ``/dev/shm`` (tmpfs) and an empty ``/run``;
 * read-only, each at its real path: the interpreter and what ``python -I`` needs
-  (prefixes, ``sys.path``), dlgrade's source, the data folders of the profile and
+  (prefixes, ``sys.path``), dlgrade's source, the student views of the data (never the data files) and
   the course's public ``assignments/`` (:func:`visible_paths`); nested paths
   collapse to the outermost, and symbolic links on the way to them are recreated;
 * the exchange folder read-write at :data:`SANDBOX_BOX`.

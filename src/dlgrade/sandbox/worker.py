@@ -49,6 +49,7 @@ import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlgrade.data import write_sandbox_views
 from dlgrade.harness.notebook import code_cells, short_answers
 from dlgrade.sandbox import bwrap, launch
 from dlgrade.sandbox.cgroups import Cgroup
@@ -91,7 +92,8 @@ class Worker:
         self._datasets, self._modules = launch.split_preload(preload)
         self._hidden = [Path(p) for p in hidden_paths]
         self._ids = bwrap.sandbox_ids()
-        self._visible = _visible(launch.needed_paths(self._datasets), self.course_root, visible_paths)
+        self._views = write_sandbox_views(self._datasets)   # the student's part of the data files: all it sees
+        self._visible = _visible(launch.needed_paths(), self.course_root, visible_paths)
         reason = "--sandbox none was given" if sandbox == "none" else bwrap.probe(
             self._ids, launch.PYTHON, tuple(map(str, self._visible)))
         if reason and sandbox != "none":
@@ -174,7 +176,7 @@ class Worker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         config = {"sandboxed": self.sandboxed, "preload": self._datasets, "modules": self._modules,
                   "threads": self.threads}
-        env = launch.zygote_env(sandboxed=self.sandboxed, scratch=self._tmp, threads=self.threads)
+        env = launch.zygote_env(sandboxed=self.sandboxed, scratch=self._tmp, threads=self.threads, views=self._views)
         if self.sandboxed:
             private = [self.course_root / name for name in COURSE_PRIVATE] if self.course_root else []
             mounts = plan_mounts(visible=self._visible, hidden=self._hidden, private=private,

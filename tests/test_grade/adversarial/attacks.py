@@ -252,6 +252,8 @@ def _put(self, array):
     return name
 
 values.DirStore.put = _put
+# every answer's arrays as files, even the small ones that would travel inside the message
+values._array_out = lambda array, store, *, torch: {"__ndarray__": store.put(array), "torch": torch}
 '''
 
 FIGURE_LINKS = '''import os
