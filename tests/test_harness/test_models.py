@@ -123,3 +123,30 @@ def test_a_training_stopped_by_the_clock_is_the_graders_problem():
     with pytest.raises(StudentError, match="safety limit") as info:
         train_network(_net(16), ctx, "blobs", "r", seed=0)
     assert info.value.kind == "grader_error"
+
+
+def test_a_builder_is_described_once_per_submission_and_rebuilt_under_each_seed():
+    """Does grader_network call the student's builder once for the same plain arguments (another seed
+    rebuilds the same description, initialised under that seed), again for other arguments, and every
+    time when an argument is an array (which cannot be told apart by its text)?"""
+    import torch
+
+    from dlgrade.harness.models import grader_network
+
+    ns = {}
+    exec(compile("import torch.nn as nn\ncalls = []\ndef build(width, scale=None):\n    calls.append(width)\n"
+                 "    return nn.Sequential(nn.Linear(4, int(width)), nn.ReLU(), nn.Linear(int(width), 3))\n",
+                 "<cell 1>", "exec"), ns)
+    sub = LocalSubmission(ns)
+    sample = np.zeros((2, 4), np.float32)
+    a = grader_network(sub, "build", (8,), sample=sample, seed=1)
+    b = grader_network(sub, "build", (8,), sample=sample, seed=2)
+    assert ns["calls"] == [8] and a.text == b.text
+    assert not torch.equal(a.module.state_dict()["0.weight"], b.module.state_dict()["0.weight"])
+    again = grader_network(sub, "build", (8,), sample=sample, seed=1)
+    assert torch.equal(a.module.state_dict()["0.weight"], again.module.state_dict()["0.weight"])
+    grader_network(sub, "build", (16,), sample=sample, seed=1)
+    assert ns["calls"] == [8, 16]
+    for _ in range(2):
+        grader_network(sub, "build", (8,), {"scale": np.ones(3)}, sample=sample, seed=1)
+    assert ns["calls"] == [8, 16, 8, 8]
