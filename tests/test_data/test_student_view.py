@@ -142,3 +142,16 @@ def test_without_a_view_the_sandbox_loads_the_embedded_data_or_says_why(monkeypa
     monkeypatch.setenv(STUDENT_VIEWS_ENV, "not json")
     with pytest.raises(DataError, match="JSON"):
         load("mnist")
+
+
+def test_a_data_home_that_cannot_hold_the_views_is_one_clear_error(tmp_path, monkeypatch):
+    """When the data home is a file (so no folder of views can be made in it), does writing the sandbox's
+    views give a DataError naming the folder and what to do, not a traceback?"""
+    from dlgrade.data import write_sandbox_views
+
+    blocker = tmp_path / "home"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("DLGRADE_DATA_HOME", str(blocker))
+    with pytest.raises(DataError, match="student-views") as info:
+        write_sandbox_views([("mnist", {})])
+    assert "DLGRADE_DATA_HOME" in (info.value.hint or "")

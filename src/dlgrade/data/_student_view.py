@@ -185,7 +185,11 @@ def write_sandbox_views(datasets, data_home=None) -> dict[str, str]:
     from dlgrade.data._registry import DOWNLOADABLE
 
     folder = views_folder(data_home)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the folder of student views {folder}: {exc.strerror or exc}",
+                        hint="set DLGRADE_DATA_HOME to a folder the grader can write") from exc
     with contextlib.suppress(OSError):
         os.chmod(folder, 0o755)
     views = {}
