@@ -40,3 +40,50 @@ def test_caller_streams_restored():
     with seeded(99):
         nn.Linear(8, 8)
     assert draw() == expected
+
+
+def _weights_under_contention(seeding_module) -> list[bool]:
+    """Build a seeded network 60 times while another thread keeps seeding and drawing from the same
+    process-wide generators (as a second grading worker does); for each build, whether its weights are
+    the ones the seed gives when nothing else runs."""
+    import threading
+
+    def build():
+        with seeding_module.seeded(1):
+            return nn.Linear(256, 256).weight.detach().clone()
+
+    expected = build()
+    stop = threading.Event()
+
+    def other_worker():
+        while not stop.is_set():
+            with seeding_module.seeded(999):
+                torch.rand(2000)
+
+    import sys
+
+    thread = threading.Thread(target=other_worker)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)          # threads take turns often, as they do on a busy machine
+    thread.start()
+    try:
+        return [torch.equal(build(), expected) for _ in range(60)]
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+
+
+def test_seeded_weights_do_not_depend_on_another_thread(monkeypatch):
+    """Do two grading threads that seed the process-wide generators at the same time each get the weights
+    their own seed gives? (Without the lock, the other thread's seed lands between this one's seeding and
+    its draws: the check below fails then, which it shows first.)"""
+    import contextlib
+
+    from dlgrade.train import seeding
+
+    with monkeypatch.context() as mp:
+        mp.setattr(seeding, "GLOBAL_RNG", contextlib.nullcontext())
+        unlocked = _weights_under_contention(seeding)
+    assert not all(unlocked), "the race did not show without the lock: the test cannot tell"
+    assert all(_weights_under_contention(seeding))

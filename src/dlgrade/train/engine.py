@@ -8,6 +8,7 @@ trained weights. Build the model under :func:`dlgrade.train.seeded` to fix those
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,7 @@ from dlgrade.device import pick_device
 from dlgrade.errors import DlgradeError
 from dlgrade.train.evaluation import evaluate, predicted_classes
 from dlgrade.train.recipe import Recipe
+from dlgrade.train.seeding import GLOBAL_RNG
 from dlgrade.train.tensors import pair_on, param_dtype
 
 STOP_REASONS = ("completed", "budget", "diverged")
@@ -180,6 +182,25 @@ def _step(model: nn.Module, optimizer: torch.optim.Optimizer, params: list[nn.Pa
     return loss.detach(), pred
 
 
+_RANDOM_LAYERS = (nn.modules.dropout._DropoutNd, nn.RReLU)
+"""torch layers that draw from the global generator while training."""
+
+
+@contextlib.contextmanager
+def _training_randomness(model: nn.Module, seed: int, dev):
+    """The global torch generator seeded with ``seed`` (and restored after) when ``model`` draws from it:
+    a dropout layer, or a layer that is not one of torch's own (a rebuilt network's graph module is). Then other threads wait
+    (``seeding.GLOBAL_RNG``), so that what one grading thread draws never depends on another. A model
+    made of torch's deterministic layers only draws nothing and trains without the lock."""
+    if not any(isinstance(m, _RANDOM_LAYERS) or not type(m).__module__.startswith("torch.")
+               for m in model.modules()):
+        yield
+        return
+    with GLOBAL_RNG, torch.random.fork_rng(devices=_rng_devices(dev)):
+        torch.manual_seed(seed)
+        yield
+
+
 def fit(model: nn.Module, data: Any, recipe: Recipe | Mapping[str, Any], *, seed: int = 0,
         device: str | torch.device = "auto", progress: Progress | None = None,
         eval_data: Any = None) -> FitResult:
@@ -235,8 +256,7 @@ def fit(model: nn.Module, data: Any, recipe: Recipe | Mapping[str, Any], *, seed
     step = 0
     stopped = "completed"
     was_training = model.training
-    with torch.random.fork_rng(devices=_rng_devices(dev)):
-        torch.manual_seed(seed)
+    with _training_randomness(model, seed, dev):
         loop_start = time.perf_counter()
         try:
             model.train()

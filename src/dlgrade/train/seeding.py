@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -19,26 +20,35 @@ import torch
 
 T = TypeVar("T")
 
+GLOBAL_RNG = threading.RLock()
+"""Held while a block seeds and draws from the process-wide generators (torch, numpy, random).
+
+Grading threads of one batch share the process: without it, one thread's ``manual_seed`` or
+restored state lands between another's seeding and its draws, and a network's initial weights
+(so its trained accuracy) would depend on what the other worker was doing."""
+
 
 @contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Seed ``torch`` (CPU and CUDA), ``numpy`` and ``random`` with ``seed`` inside the block.
 
     The previous generator states are restored on exit, so seeding here does not change
-    what the caller's code draws afterwards.
+    what the caller's code draws afterwards. Other threads wait (:data:`GLOBAL_RNG`) while the
+    block runs.
     """
     cuda_devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    py_state = random.getstate()
-    np_state = np.random.get_state()
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(seed)
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        try:
-            yield
-        finally:
-            random.setstate(py_state)
-            np.random.set_state(np_state)
+    with GLOBAL_RNG:
+        py_state = random.getstate()
+        np_state = np.random.get_state()
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed % 2**32)
+            try:
+                yield
+            finally:
+                random.setstate(py_state)
+                np.random.set_state(np_state)
 
 
 def build_seeded(fn: Callable[..., T], seed: int, *args, **kwargs) -> T:
