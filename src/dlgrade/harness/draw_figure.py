@@ -71,24 +71,28 @@ def heatmap_png(values, *, xticks=(), yticks=(), xlabel: str = "", ylabel: str =
     for r, name in enumerate(ynames):
         draw.text((left - 6, top + r * cell + cell / 2), name, font=small, fill=INK, anchor="rm")
     for c, name in enumerate(xnames):       # each name written downwards under its column
-        w, h = _size(small, name)
-        tile = Image.new("RGBA", (w + 2, h + 4), (255, 255, 255, 0))
-        ImageDraw.Draw(tile).text((1, 2), name, font=small, fill=INK)
-        tile = tile.rotate(90, expand=True)
+        tile = _upright(name, small)
         image.paste(tile, (int(left + c * cell + cell / 2 - tile.width / 2), top + rows * cell + 6), tile)
     if xlabel:
         draw.text((left + cols * cell / 2, height - 8), _plain(xlabel), font=label, fill=INK, anchor="md")
     if ylabel:
-        w, h = _size(label, _plain(ylabel))
-        tile = Image.new("RGBA", (w + 2, h + 4), (255, 255, 255, 0))
-        ImageDraw.Draw(tile).text((1, 2), _plain(ylabel), font=label, fill=INK)
-        tile = tile.rotate(90, expand=True)
+        tile = _upright(_plain(ylabel), label)
         image.paste(tile, (8, int(top + rows * cell / 2 - tile.height / 2)), tile)
     if title:
         draw.text((left + cols * cell / 2, 8), _plain(title, 60), font=label, fill=INK, anchor="ma")
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def _upright(text: str, font):
+    """``text`` on a transparent tile, turned to read from bottom to top."""
+    from PIL import Image, ImageDraw
+
+    w, h = _size(font, text)
+    tile = Image.new("RGBA", (w + 2, h + 4), (255, 255, 255, 0))
+    ImageDraw.Draw(tile).text((1, 2), text, font=font, fill=INK)
+    return tile.rotate(90, expand=True)
 
 
 def _blues(shade: float) -> tuple[int, int, int]:

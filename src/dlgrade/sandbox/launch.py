@@ -35,19 +35,14 @@ def needed_paths() -> list[Path]:
     """Folders the zygote needs to see: Python, dlgrade, the student views of the data.
 
     No data folder is visible: the real files hold the grader's test split. The datasets are
-    read from the views ``dlgrade.data.write_sandbox_views`` writes (:func:`views_folder`).
+    read from the views ``dlgrade.data.write_sandbox_views`` writes (``dlgrade.data.views_folder``).
     """
+    from dlgrade.data import views_folder
+
     paths = [Path(p) for p in bwrap.python_paths(sys.executable)]
     paths.append(Path(PYTHON).parent)
     paths += [ZYGOTE_SCRIPT.parents[2], views_folder()]
     return [p.expanduser() for p in paths]
-
-
-def views_folder() -> Path:
-    """The folder of student views in the data home (written by ``dlgrade.data.write_sandbox_views``)."""
-    from dlgrade.data import views_folder as folder
-
-    return folder()
 
 
 def split_preload(preload) -> tuple[list, list]:
