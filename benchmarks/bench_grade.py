@@ -9,7 +9,9 @@ count, and prints
   scoring), i.e. each result's ``timings.total - timings.train``: the median
   (the first submission of each worker also waits for the worker to start),
   and the batch's wall time minus training over N, which also counts starting
-  the workers, writing results and the reports;
+  the workers, writing results and the reports. Training is the grader's own,
+  the ``train`` requests, and the student's functions that fit a model (called
+  with ``trains=True``);
 * **where the overhead goes** (medians over the submissions, from each
   result's ``timings``): ``execute`` (starting the submission's process and
   running the notebook's cells), ``requests`` (waiting for the student's side
@@ -26,7 +28,7 @@ count, and prints
   (workers started: from the first worker's first result to the last result,
   by the result files' times); the speed-up of 2 workers over 1 for both.
 
-Targets: overhead <= 3 s per submission, 2 workers >= 1.7x one.
+Targets: overhead <= 0.5 s per submission, 2 workers >= 1.7x one.
 
     python benchmarks/bench_grade.py [--exercise EX --course DIR] [--copies 8] [--workers 1 2] [--cluster 1 2]
 

@@ -174,7 +174,7 @@ BOOL_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
 
 def _train(sub, X, y, epochs, lr=1.0):
-    out = sub.call("train_perceptron", X, y, epochs=epochs, lr=lr)
+    out = sub.call_with("train_perceptron", (X, y), {"epochs": epochs, "lr": lr}, trains=True)
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         raise BadOutput("train_perceptron should return the triple (w, b, errors)")
     pair = as_pair(out[:2], "train_perceptron")

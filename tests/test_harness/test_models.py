@@ -150,3 +150,21 @@ def test_a_builder_is_described_once_per_submission_and_rebuilt_under_each_seed(
     for _ in range(2):
         grader_network(sub, "build", (8,), {"scale": np.ones(3)}, sample=sample, seed=1)
     assert ns["calls"] == [8, 16, 8, 8]
+
+
+def test_grader_training_adds_up_its_seconds_even_when_the_block_fails():
+    """Does each grader_training block add its seconds to ctx.train_seconds, also when it raises?"""
+    import time
+    from types import SimpleNamespace
+
+    from dlgrade.harness.models import grader_training
+
+    ctx = SimpleNamespace()
+    with grader_training(ctx):
+        time.sleep(0.05)
+    first = ctx.train_seconds
+    assert first >= 0.05
+    with pytest.raises(ValueError), grader_training(ctx):
+        time.sleep(0.05)
+        raise ValueError("boom")
+    assert ctx.train_seconds >= first + 0.05

@@ -12,6 +12,7 @@ def build(h): return nn.Sequential(nn.Flatten(), nn.Linear(4, h), nn.ReLU(), nn.
 def stub(): raise NotImplementedError("use np.dot")
 def boom(): return 1 / 0
 def noisy(): return float(torch.rand(1))
+def slow(): import time; time.sleep(0.2); return 1
 value = 3
 '''
 
@@ -28,6 +29,14 @@ def test_call_returns_plain_values(sub):
     np.testing.assert_array_equal(sub.call("add", np.arange(3), 2), [2, 3, 4])
     assert sub.get("value") == 3 and sub.has("add") and not sub.has("nope")
     assert sub.signature("add") == ["a", "b"]
+
+
+def test_a_call_that_trains_is_counted_as_training(sub):
+    """Does a call made with trains=True add its time to seconds["train"], and a plain call to "requests"?"""
+    assert sub.call_with("slow", trains=True) == 1
+    assert sub.seconds["train"] >= 0.2 and sub.seconds.get("requests", 0.0) < 0.2
+    sub.call("slow")
+    assert sub.seconds["requests"] >= 0.2 and sub.seconds["train"] < 0.4
 
 
 @pytest.mark.parametrize("name, kind, text", [

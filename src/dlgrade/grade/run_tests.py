@@ -11,9 +11,6 @@ An unreadable notebook gets every question at 0 with the reason.
 """
 from __future__ import annotations
 
-import functools
-import time
-
 from dlgrade.grade.job import Grading, Job
 from dlgrade.harness.context import Context
 from dlgrade.harness.models import fix_threads
@@ -32,28 +29,8 @@ def run_tests(job: Job, grading: Grading, worker) -> None:
     ctx.threads = grading.profile.threads                            # and with how many torch threads
     fix_threads(ctx.threads)                     # all of the grader's numerics here: torch and numpy's BLAS
     job.sub.sources = [c.source for c in code_cells(job.nb)]         # scanned by harness.integrity
-    job.timings["train"] = 0.0
-    _time_training(job)
     job.results = [run_question(q, job.sub, ctx) for q in grading.questions]
-    job.timings["train"] += getattr(ctx, "train_seconds", 0.0)    # networks trained on the grader's side
+    job.timings["train"] = getattr(ctx, "train_seconds", 0.0)     # networks trained on the grader's side
     job.timings["score"] = getattr(ctx, "score_seconds", 0.0)     # and scored there (part of run_tests)
-    for kind, seconds in getattr(job.sub, "seconds", {}).items():   # requests, integrity, exchange
+    for kind, seconds in getattr(job.sub, "seconds", {}).items():   # train, requests, integrity, exchange
         job.timings[kind] = job.timings.get(kind, 0.0) + seconds
-
-
-def _time_training(job: Job) -> None:
-    """Count the seconds spent in ``sub.train`` (the benchmark reports overhead without them)."""
-    train = job.sub.train
-
-    @functools.wraps(train)
-    def timed(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return train(*args, **kwargs)
-        finally:
-            job.timings["train"] += time.perf_counter() - start
-
-    try:
-        job.sub.train = timed
-    except AttributeError:  # a submission class that does not allow it: no training time recorded
-        pass

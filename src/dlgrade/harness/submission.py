@@ -61,9 +61,10 @@ class Submission(abc.ABC):
     """Descriptions of the networks the notebook's builders returned, by builder, arguments and sample
     shape (see ``harness.models.grader_network``): a builder is described once per submission."""
     seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """Where this side's time went, in seconds: ``requests`` (waiting for the student's side to answer,
-    training requests left out), ``integrity`` (the checks of :meth:`integrity_findings`) and
-    ``exchange`` (encoding and decoding values: arrays written and read). The three do not overlap."""
+    """Where this side's time went, in seconds: ``train`` (waiting for the student's side to train: the
+    ``train`` request and calls made with ``trains=True``), ``requests`` (waiting for it to answer the
+    other requests), ``integrity`` (the checks of :meth:`integrity_findings`) and ``exchange`` (encoding
+    and decoding values: arrays written and read). None of them overlap."""
 
     @abc.abstractmethod
     def _send(self, op: str, fields: dict, timeout: float):
@@ -73,10 +74,10 @@ class Submission(abc.ABC):
     def _store(self):
         """The array store this side writes arguments to."""
 
-    def _request(self, op: str, timeout: float | None = None, **fields):
+    def _request(self, op: str, timeout: float | None = None, *, trains: bool = False, **fields):
         if self._released:                 # objects freed since the last request travel with this one
             fields["release_first"], self._released = self._released, []
-        with self._timed(None if op == "train" else "requests"):   # training time is counted by the caller
+        with self._timed("train" if op == "train" or trains else "requests"):
             value = self._send(op, fields, self.timeout if timeout is None else timeout)
         if op in TRUSTED_OPS:
             self._used_trusted = True
@@ -121,9 +122,12 @@ class Submission(abc.ABC):
         return self._request("call", name=name, args=self._enc(list(args)), kwargs=self._enc(kwargs))
 
     def call_with(self, name: str, args=(), kwargs=None, *, seed: int | None = None,
-                  timeout: float | None = None):
-        """:meth:`call` with a seeded RNG (torch, numpy, random) and/or its own time limit."""
-        return self._request("call", timeout, name=name, args=self._enc(list(args)),
+                  timeout: float | None = None, trains: bool = False):
+        """:meth:`call` with a seeded RNG (torch, numpy, random) and/or its own time limit.
+
+        ``trains``: the function fits a model (a student's ``train_forest`` or ``train_epoch``), so its
+        time is counted as ``train``, as the grader's own training is, not as ``requests``."""
+        return self._request("call", timeout, trains=trains, name=name, args=self._enc(list(args)),
                              kwargs=self._enc(kwargs or {}), seed=seed)
 
     def method(self, ref: Ref, name: str, *args, **kwargs):
