@@ -243,9 +243,10 @@ def warm_up() -> list[str]:
         except Exception as exc:  # noqa: BLE001 - an optional module: imported on demand, or never needed
             problems.append(f"cannot import {name}: {type(exc).__name__}: {exc}")
     try:
-        from dlgrade.harness.integrity import fingerprints
+        from dlgrade.harness.integrity import remember
 
-        fingerprints()
+        _first_use_of_torch()
+        remember()
     except Exception as exc:  # noqa: BLE001 - the first integrity request does it instead
         problems.append(f"cannot describe dlgrade's objects ahead: {type(exc).__name__}: {exc}")
     try:
@@ -255,9 +256,27 @@ def warm_up() -> list[str]:
     return problems
 
 
+def _first_use_of_torch() -> None:
+    """Call what torch wraps in place on first use: ``torch.manual_seed`` (dynamo's ``disable``) and each
+    optimizer class's ``step`` (its profiling hook), so that the objects the integrity check remembers are
+    those every submission's process sees. The random generator's state is left as it was."""
+    import torch
+
+    state = torch.get_rng_state()
+    try:
+        torch.manual_seed(0)
+    finally:
+        torch.set_rng_state(state)
+    weight = torch.nn.Parameter(torch.zeros(1))
+    weight.grad = torch.zeros(1)
+    for kind in (torch.optim.SGD, torch.optim.Adam):
+        kind([weight], lr=0.1).step()
+
+
 def _lay_out_a_figure() -> None:
     """Lay out (without rendering) a figure with what students draw: an image, filled contours, points,
-    text and ticks; the fonts, text metrics and contour code it loads stay warm for every submission."""
+    text, ticks and math-text labels (``"$x_1$"``); the fonts, text metrics, contour code and math-text
+    parser it loads stay warm for every submission."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -272,6 +291,8 @@ def _lay_out_a_figure() -> None:
     grid = np.linspace(0, 1, 20)
     other.contourf(grid, grid, np.outer(grid, grid) > 0.25, alpha=0.3)
     other.scatter([0.1, 0.9], [0.1, 0.9])
+    other.set_xlabel("$x_1$")
+    other.set_ylabel(r"$\hat{y}$")
     fig.draw_without_rendering()
 
 
