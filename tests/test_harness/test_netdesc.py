@@ -225,6 +225,53 @@ def test_undescribable_models_are_refused_with_the_construct_named(case):
     assert "the grader cannot rebuild this network" in info.value.message
 
 
+def _hooked_by_mode():
+    inner = nn.Sequential(nn.Linear(2, 2))
+    inner.register_forward_hook(lambda module, args, out: torch.relu(out) if module.training else out)
+    return nn.Sequential(inner, nn.Linear(2, 2))
+
+
+def test_a_hook_that_reads_the_mode_is_refused_in_a_sequential_too():
+    """A Sequential of torch's layers is traced once; does a forward hook that reads the mode still make
+    it traced in both modes, and refused?"""
+    with pytest.raises(StudentError) as info:
+        netdesc.describe(_hooked_by_mode(), torch.randn(3, 2))
+    assert "training and in evaluation mode" in info.value.message
+
+
+class Renamed(nn.Sequential):
+    __module__ = "torch.nn.modules.container"
+
+
+SEQUENTIALS = {
+    "mlp": lambda: nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3)),
+    "cnn": lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                                 nn.Flatten(), nn.Linear(4 * 2 * 2, 3)),
+    "nested": lambda: nn.Sequential(nn.Sequential(nn.Flatten(), nn.Linear(4, 4)), nn.Tanh(), nn.Linear(4, 3)),
+}
+
+
+@pytest.mark.parametrize("name", SEQUENTIALS)
+def test_a_sequential_of_torch_layers_traced_once_is_described_as_when_traced_twice(name, monkeypatch):
+    """Is the description of a Sequential of torch's layers (traced in one mode only) the same text as
+    with both modes traced?"""
+    make = SEQUENTIALS[name]
+    sample = torch.randn(2, 1, 4, 1) if name != "cnn" else torch.randn(2, 1, 4, 4)
+    model = make()
+    assert netdesc._torch_layers_only(model)
+    once = netdesc.describe(model, sample)
+    monkeypatch.setattr(netdesc, "_torch_layers_only", lambda model: False)
+    assert netdesc.describe(model, sample) == once
+
+
+@pytest.mark.parametrize("make", [_hooked_by_mode, lambda: Renamed(nn.Linear(2, 2)), WithForward,
+                                  lambda: nn.Sequential(nn.Linear(2, 2), Renamed(nn.ReLU()))])
+def test_anything_but_torch_layers_in_a_sequential_is_traced_in_both_modes(make):
+    """Are hooks, a subclass that only claims to be torch's, and a network with its own forward kept
+    off the one-trace path?"""
+    assert not netdesc._torch_layers_only(make())
+
+
 def test_layers_in_a_python_list_are_rebuilt_frozen():
     """Are layers kept in a plain Python list (invisible to .parameters(), so never trained) rebuilt as
     untrainable layers, so the rebuilt network counts and computes as the student's does?"""

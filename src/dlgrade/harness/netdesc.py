@@ -162,6 +162,9 @@ def describe(model, sample) -> str:
     extra = unregistered_layers(model)
     graphs = {}
     for mode in (True, False):
+        if mode is False and _torch_layers_only(model):
+            graphs[False] = graphs[True]     # nothing traced can read the mode (see _torch_layers_only)
+            break
         model.train(mode)
         for layer in extra.values():
             layer.train(mode)
@@ -190,6 +193,32 @@ def describe(model, sample) -> str:
         raise refuse(f"its description is {len(text):,} characters long (at most {MAX_CHARS:,})",
                      "use fewer layers")
     return text
+
+
+def _torch_layers_only(model) -> bool:
+    """Is ``model`` an ``nn.Sequential`` of torch's own layers (exactly their classes, nested Sequentials
+    included), with no forward of its own set on an instance and no hook? Then the only code a trace runs
+    is ``Sequential.forward`` (the layers are leaves), which never reads the mode, so the traces in
+    training and in evaluation mode are the same graph."""
+    import torch
+    from torch.nn.modules import module as torch_module
+
+    if any(getattr(torch_module, name, None) for name in _GLOBAL_HOOKS):
+        return False
+    allowed = _torch_layer_classes()
+    for sub in model.modules():
+        if type(sub) not in allowed or "forward" in vars(sub) or sub._forward_hooks or sub._forward_pre_hooks:
+            return False
+    return type(model) is torch.nn.Sequential
+
+
+_GLOBAL_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks")
+
+
+def _torch_layer_classes() -> frozenset:
+    import torch
+
+    return frozenset(getattr(torch.nn, name) for name in (*MODULES, "Sequential") if hasattr(torch.nn, name))
 
 
 def _same_graph(a, b) -> bool:
