@@ -145,7 +145,7 @@ def q3(sub, t):
     data = t.ctx.data("mnist")
     n_fit = 600
     X_fit, y_fit = flat(data.X_train.numpy()[:n_fit]), data.y_train.numpy()[:n_fit]
-    forest = sub.make("forest", X_fit, y_fit, n_estimators=10, random_state=int(rng.integers(1000)))
+    forest = sub.make("forest", X_fit, y_fit, n_estimators=10, random_state=int(rng.integers(1000)), trains=True)
     probe = sub.make("mode_probe", 784, 10, seed=0)   # right only in eval mode under no_grad
     sub.load_state(probe, _centroid_probe(data))
 

@@ -1,4 +1,6 @@
 """The Submission API answered in-process: calls, refs, errors, models."""
+import time
+
 import numpy as np
 import pytest
 
@@ -32,11 +34,18 @@ def test_call_returns_plain_values(sub):
 
 
 def test_a_call_that_trains_is_counted_as_training(sub):
-    """Does a call made with trains=True add its time to seconds["train"], and a plain call to "requests"?"""
+    """Does a call or a grader object made with trains=True add its time to seconds["train"], and a plain
+    one to "requests"?"""
     assert sub.call_with("slow", trains=True) == 1
     assert sub.seconds["train"] >= 0.2 and sub.seconds.get("requests", 0.0) < 0.2
     sub.call("slow")
     assert sub.seconds["requests"] >= 0.2 and sub.seconds["train"] < 0.4
+    answer = sub._send
+    sub._send = lambda op, fields, timeout: (time.sleep(0.2), answer(op, fields, timeout))[1]
+    sub.make("mlp", [4, 3], trains=True)                 # a grader object that fits a model, say
+    assert sub.seconds["train"] >= 0.4 and sub.seconds["requests"] < 0.4
+    sub.make("mlp", [4, 3])
+    assert sub.seconds["requests"] >= 0.4
 
 
 @pytest.mark.parametrize("name, kind, text", [

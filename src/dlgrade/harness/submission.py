@@ -135,16 +135,18 @@ class Submission(abc.ABC):
         return self._request("method", ref=ref.id, name=name, args=self._enc(list(args)),
                              kwargs=self._enc(kwargs))
 
-    def make(self, factory: str, *args, seed: int | None = None, **kwargs) -> Ref:
+    def make(self, factory: str, *args, seed: int | None = None, trains: bool = False, **kwargs) -> Ref:
         """Build one of dlgrade's trusted objects (see ``harness.factories``) on the student side.
 
         An exercise's own factory (``autograder/<ex>/factories.py``) travels as source with the request.
+        ``trains``: the factory fits a model (forest's known forest), counted as training (see
+        :meth:`call_with`).
         """
         from dlgrade.harness.factories import exercise_source
 
         own = exercise_source(factory)
         extra = {"source": own[1], "label": own[0]} if own else {}
-        return self._request("make", factory=factory, args=self._enc(list(args)),
+        return self._request("make", trains=trains, factory=factory, args=self._enc(list(args)),
                              kwargs=self._enc(kwargs), seed=seed, **extra)
 
     # -- models -----------------------------------------------------------------
