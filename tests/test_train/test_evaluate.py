@@ -23,15 +23,18 @@ def identity_classifier() -> nn.Linear:
 
 
 class ModeSpy(nn.Module):
-    """Records, at each forward pass, whether it is in training mode and whether autograd is on."""
+    """Records, at each forward pass, whether it is in training mode and whether autograd is on, and
+    the batch's size and whether it is channels-last."""
 
     def __init__(self, inner: nn.Module):
         super().__init__()
         self.inner = inner
         self.calls: list[tuple[bool, bool]] = []
+        self.batches: list[tuple[int, bool]] = []
 
     def forward(self, x):
         self.calls.append((self.training, torch.is_grad_enabled()))
+        self.batches.append((x.shape[0], x.ndim == 4 and x.is_contiguous(memory_format=torch.channels_last)))
         return self.inner(x)
 
 
@@ -107,18 +110,6 @@ def test_count_parameters_oracle():
     assert count_parameters(nn.Sequential(shared, shared)) == 20
 
 
-class BatchSpy(nn.Module):
-    """Records the shape and memory layout of each batch it is given."""
-
-    def __init__(self, inner: nn.Module):
-        super().__init__()
-        self.inner = inner
-        self.batches: list[tuple[int, bool]] = []
-
-    def forward(self, x):
-        self.batches.append((x.shape[0], x.is_contiguous(memory_format=torch.channels_last)))
-        return self.inner(x)
-
 
 def test_images_on_the_cpu_go_in_cache_sized_channels_last_batches():
     """Do CPU image batches hold at most CPU_BATCH_VALUES inputs each, channels-last, with the logits of one
@@ -127,7 +118,7 @@ def test_images_on_the_cpu_go_in_cache_sized_channels_last_batches():
 
     torch.manual_seed(0)
     cnn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 256, 10))
-    spy = BatchSpy(cnn)
+    spy = ModeSpy(cnn)
     X = torch.rand(300, 3, 32, 32)
     got = predict(spy, X, device=CPU)
     rows = evaluation.CPU_BATCH_VALUES // (3 * 32 * 32)
@@ -141,6 +132,6 @@ def test_images_on_the_cpu_go_in_cache_sized_channels_last_batches():
 
 def test_flat_inputs_keep_their_layout_and_the_callers_smaller_batch():
     """Does a batch of vectors stay as it is, and does a batch_size under the CPU cap win?"""
-    spy = BatchSpy(identity_classifier())
+    spy = ModeSpy(identity_classifier())
     predict(spy, torch.rand(10, 3), device=CPU, batch_size=4)
     assert [n for n, _ in spy.batches] == [4, 4, 2]
