@@ -168,3 +168,35 @@ def test_grader_training_adds_up_its_seconds_even_when_the_block_fails():
         time.sleep(0.05)
         raise ValueError("boom")
     assert ctx.train_seconds >= first + 0.05
+
+
+@pytest.mark.parametrize("uses_view", [True, False])
+def test_rebuilt_networks_are_scored_whether_or_not_they_view_their_feature_maps(uses_view):
+    """Does a rebuilt CNN whose forward calls x.view after a convolution score (its images keep their
+    layout), does one without view take them channels-last, and do both give the network's own logits?"""
+    from types import SimpleNamespace
+
+    import torch
+    from torch import nn
+
+    from dlgrade.harness import netdesc
+    from dlgrade.harness.models import _no_view, network_logits
+
+    class ViewAfterConv(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.flat = nn.Flatten()
+            self.fc = nn.Linear(4 * 6 * 6, 10)
+
+        def forward(self, x):
+            x = self.conv(x)
+            return self.fc(x.view(x.size(0), -1) if uses_view else self.flat(x))
+
+    X = np.random.default_rng(0).random((300, 3, 8, 8), dtype=np.float32)
+    net = netdesc.rebuild(netdesc.describe(ViewAfterConv(), torch.as_tensor(X[:4])), seed=0)
+    assert _no_view(net) is not uses_view
+    got = network_logits(net, SimpleNamespace(threads=1, device="cpu"), X)
+    with torch.no_grad():
+        want = net.module.eval()(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)

@@ -112,15 +112,15 @@ def test_count_parameters_oracle():
 
 
 def test_images_on_the_cpu_go_in_cache_sized_channels_last_batches():
-    """Do CPU image batches hold at most CPU_BATCH_VALUES inputs each, channels-last, with the logits of one
-    whole-batch pass (to float rounding) and in the same order?"""
+    """Asked for channels-last, do CPU image batches hold at most CPU_BATCH_VALUES inputs each, channels-last,
+    with the logits of one whole-batch pass (to float rounding) and in the same order?"""
     from dlgrade.train import evaluation
 
     torch.manual_seed(0)
     cnn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 256, 10))
     spy = ModeSpy(cnn)
     X = torch.rand(300, 3, 32, 32)
-    got = predict(spy, X, device=CPU)
+    got = predict(spy, X, device=CPU, channels_last=True)
     rows = evaluation.CPU_BATCH_VALUES // (3 * 32 * 32)
     assert [n for n, _ in spy.batches] == [rows] * (300 // rows) + [300 % rows]
     assert all(layout for _, layout in spy.batches)
@@ -135,3 +135,27 @@ def test_flat_inputs_keep_their_layout_and_the_callers_smaller_batch():
     spy = ModeSpy(identity_classifier())
     predict(spy, torch.rand(10, 3), device=CPU, batch_size=4)
     assert [n for n, _ in spy.batches] == [4, 4, 2]
+
+
+class ViewAfterConv(nn.Module):
+    """A CNN as students write it: ``x.view(x.size(0), -1)`` after the convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4 * 30 * 30, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return self.fc(x.view(x.size(0), -1))
+
+
+def test_a_forward_that_views_its_feature_maps_runs_by_default():
+    """By default, do images keep their layout, so that x.view after a convolution works, in batches?"""
+    spy = ModeSpy(ViewAfterConv())
+    X = torch.rand(200, 3, 32, 32)
+    got = predict(spy, X, device=CPU)
+    assert got.shape == (200, 10)
+    assert not any(layout for _, layout in spy.batches) and len(spy.batches) > 1
+    with torch.no_grad():
+        assert torch.allclose(got, spy.inner.eval()(X), atol=1e-5)

@@ -489,6 +489,10 @@ class Network:
     def layer_types(self) -> set[str]:
         return {m["class"] for m in self.description["modules"]}
 
+    def calls(self, method: str) -> bool:
+        """Does the forward pass call the tensor method ``method`` (``"view"``)?"""
+        return any(n.get("op") == "method" and n.get("target") == method for n in self.description["nodes"])
+
     def fresh(self, seed: int) -> Network:
         """Another copy of the same network, initialised under ``seed``."""
         return rebuild(self._text, seed=seed)

@@ -231,9 +231,10 @@ check, drawing figures (``figure_data``, a student's ``contourf``)."""
 
 def warm_up() -> list[str]:
     """Do once, in a process that forks one process per submission, the first-use work of answering
-    requests: import :data:`WARM_MODULES` and describe dlgrade's and torch's objects once (the
-    integrity check's code cache), so that no submission's process pays for it again. Returns what
-    could not be done (a module that is not installed), for the worker's warnings."""
+    requests: import :data:`WARM_MODULES`, describe dlgrade's and torch's objects once and remember what
+    the description read (``integrity.remember``: later checks only test those objects), and lay out a
+    figure, so that no submission's process pays for it again. Returns what could not be done (a module
+    that is not installed), for the worker's warnings."""
     import importlib
 
     problems = []

@@ -39,17 +39,19 @@ def predicted_classes(outputs: torch.Tensor) -> torch.Tensor:
 
 CPU_BATCH_VALUES = 1 << 18
 """Most input values in one batch of a forward pass on the CPU. A batch of 1,024 CIFAR images
-(3 million values) makes a CNN's first feature maps outgrow the caches; 85 of them at a time,
-channels-last, are three times faster on one thread (``benchmarks/RESULTS.md``)."""
+(3 million values) makes a CNN's first feature maps outgrow the caches: 85 at a time are about
+1.5 times faster on one thread, and three times faster channels-last (``benchmarks/bench_scoring.py``)."""
 
 
-def _logits_in_batches(model: nn.Module, X: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
-    """``model`` on ``X``, a batch at a time. On the CPU a batch holds at most :data:`CPU_BATCH_VALUES`
-    input values, and a batch of images (N, C, H, W) goes in channels-last, which torch's CPU
-    convolutions run fastest; the logits are the same up to float rounding."""
+def _logits_in_batches(model: nn.Module, X: torch.Tensor, batch_size: int,
+                       channels_last: bool = False) -> Iterator[torch.Tensor]:
+    """``model`` on ``X``, a batch at a time; on the CPU a batch holds at most :data:`CPU_BATCH_VALUES`
+    input values. ``channels_last``: a batch of images (N, C, H, W) goes in channels-last, which torch's
+    CPU convolutions run fastest (the logits are the same up to float rounding), but on which a forward
+    that calls ``x.view(...)`` after a convolution fails: only for networks known not to."""
     if batch_size < 1:
         raise DlgradeError(f"batch_size must be at least 1, got {batch_size}")
-    images = X.ndim == 4
+    images = channels_last and X.ndim == 4
     if X.device.type == "cpu" and X.shape[0]:
         batch_size = max(1, min(batch_size, CPU_BATCH_VALUES // max(1, X[0].numel())))
     for start in range(0, X.shape[0], batch_size):
@@ -79,16 +81,18 @@ def evaluate(model: nn.Module, data: Any, *, device: str | torch.device = "auto"
 
 
 def predict(model: nn.Module, X: Any, *, device: str | torch.device = "auto",
-            batch_size: int = 1024) -> torch.Tensor:
+            batch_size: int = 1024, channels_last: bool = False) -> torch.Tensor:
     """The model's outputs (logits) for inputs ``X``, as a float tensor on the CPU.
 
     Same discipline as :func:`evaluate`: eval mode, no autograd graph, previous mode restored.
+    ``channels_last``: feed images channels-last (faster on the CPU; only for a model whose forward
+    never calls ``view`` on a feature map, such as a grader-rebuilt network without a ``view`` node).
     """
     dev = pick_device(device)
     model.to(dev)
     X = inputs_on(X, dev, param_dtype(model))
     with eval_mode(model):
-        outs = [out.float().cpu() for out in _logits_in_batches(model, X, batch_size)]
+        outs = [out.float().cpu() for out in _logits_in_batches(model, X, batch_size, channels_last)]
     if not outs:
         raise DlgradeError("predict got no inputs (X is empty)")
     return torch.cat(outs)
