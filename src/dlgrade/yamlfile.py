@@ -22,7 +22,8 @@ def load_yaml(path: str | Path, *, what: str = "file"):
         key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
         if key not in _PARSED:
             text = path.read_text(encoding="utf-8")
-            _PARSED[key] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)       # libyaml's, when it is there
+            _PARSED[key] = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
         return copy.deepcopy(_PARSED[key])
     except (FileNotFoundError, NotADirectoryError):
         raise SpecError(f"{path}: {what} not found") from None

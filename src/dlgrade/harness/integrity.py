@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib
+import sys
 import types
 
 DLGRADE_MODULES = ("dlgrade.harness.factories", "dlgrade.harness.ops", "dlgrade.harness.values",
@@ -140,8 +141,6 @@ class _Reads:
             setattr(self, name, kept)
 
     def hold(self) -> bool:
-        import sys
-
         modules = sys.modules
         try:
             for name, module in self.modules:
@@ -223,8 +222,6 @@ def _cell(cell, reads):
 
 
 def _import(name: str, reads):
-    import sys
-
     try:
         module = importlib.import_module(name)
     except ImportError:
@@ -343,9 +340,9 @@ worker before it forks a process per submission, so later checks only walk the o
 
 def _safe_repr(value, reads=None) -> str:
     kind = _type(value, reads)
-    if issubclass(kind, (tuple, list)):
-        return "(" + ",".join(_safe_repr(v, reads) for _, v in _items(value, reads)) + ")" \
-            if issubclass(kind, list) else "(" + ",".join(_safe_repr(v, reads) for v in value) + ")"
+    if issubclass(kind, (tuple, list)):      # a list can change in place: its items are noted
+        items = [v for _, v in _items(value, reads)] if issubclass(kind, list) else value
+        return "(" + ",".join(_safe_repr(v, reads) for v in items) + ")"
     if value is None or kind in _PLAIN:
         return repr(value)
     if issubclass(kind, (int, float, str, bytes)):       # an enum member, say: its repr names its value

@@ -189,9 +189,10 @@ _RANDOM_LAYERS = (nn.modules.dropout._DropoutNd, nn.RReLU)
 @contextlib.contextmanager
 def _training_randomness(model: nn.Module, seed: int, dev):
     """The global torch generator seeded with ``seed`` (and restored after) when ``model`` draws from it:
-    a dropout layer, or a layer that is not one of torch's own (a rebuilt network's graph module is). Then other threads wait
-    (``seeding.GLOBAL_RNG``), so that what one grading thread draws never depends on another. A model
-    made of torch's deterministic layers only draws nothing and trains without the lock."""
+    a dropout layer, or a layer that is not one of torch's own (a rebuilt network's graph module is).
+    Then other threads wait (``seeding.GLOBAL_RNG``), so that what one grading thread draws never
+    depends on another. A model made of torch's deterministic layers only draws nothing and trains
+    without the lock."""
     if not any(isinstance(m, _RANDOM_LAYERS) or not type(m).__module__.startswith("torch.")
                for m in model.modules()):
         yield
