@@ -152,6 +152,31 @@ def test_a_builder_is_described_once_per_submission_and_rebuilt_under_each_seed(
     assert ns["calls"] == [8, 16, 8, 8]
 
 
+def test_a_network_already_built_is_described_and_stays_the_callers():
+    """With ``built=``, does grader_network describe that object instead of calling the builder again, keep
+    the description for the next call, and leave the object usable? With ``weights=False``, is the network
+    checked and described but built without weights?"""
+    import torch
+
+    from dlgrade.harness.models import grader_network
+
+    ns = {}
+    exec(compile("import torch.nn as nn\ncalls = []\ndef build(width):\n    calls.append(width)\n"
+                 "    return nn.Sequential(nn.Linear(4, int(width)), nn.ReLU(), nn.Linear(int(width), 3))\n",
+                 "<cell 1>", "exec"), ns)
+    sub = LocalSubmission(ns)
+    sample = np.zeros((2, 4), np.float32)
+    model = sub.call_with("build", (8,), seed=0)
+    look = grader_network(sub, "build", (8,), sample=sample, seed=0, built=model, weights=False)
+    assert ns["calls"] == [8] and look.params == 4 * 8 + 8 + 8 * 3 + 3
+    assert {p.device.type for p in look.module.parameters()} == {"meta"}
+    assert sub.predict(model, sample).shape == (2, 3)              # not released: still the caller's
+    trained = grader_network(sub, "build", (8,), sample=sample, seed=1)
+    assert ns["calls"] == [8] and trained.text == look.text
+    assert {p.device.type for p in trained.module.parameters()} == {"cpu"}
+    assert torch.isfinite(trained.module(torch.zeros(2, 4))).all()
+
+
 def test_grader_training_adds_up_its_seconds_even_when_the_block_fails():
     """Does each grader_training block add its seconds to ctx.train_seconds, also when it raises?"""
     import time

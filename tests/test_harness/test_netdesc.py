@@ -243,25 +243,109 @@ class Renamed(nn.Sequential):
     __module__ = "torch.nn.modules.container"
 
 
+def _shared_layer():
+    same = nn.Sequential(nn.Linear(4, 4), nn.Tanh())          # one instance, called twice
+    return nn.Sequential(nn.Flatten(), same, nn.ReLU(), same, nn.Linear(4, 3))
+
+
 SEQUENTIALS = {
     "mlp": lambda: nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3)),
     "cnn": lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
                                  nn.Flatten(), nn.Linear(4 * 2 * 2, 3)),
     "nested": lambda: nn.Sequential(nn.Sequential(nn.Flatten(), nn.Linear(4, 4)), nn.Tanh(), nn.Linear(4, 3)),
+    "shared_layer": _shared_layer,
+    "empty_and_named": lambda: nn.Sequential(__import__("collections").OrderedDict(
+        flat=nn.Flatten(), nothing=nn.Sequential(), fc=nn.Linear(4, 3), act=nn.GELU())),
 }
 
 
 @pytest.mark.parametrize("name", SEQUENTIALS)
-def test_a_sequential_of_torch_layers_traced_once_is_described_as_when_traced_twice(name, monkeypatch):
-    """Is the description of a Sequential of torch's layers (traced in one mode only) the same text as
-    with both modes traced?"""
+def test_a_sequential_of_torch_layers_is_described_without_tracing_as_a_trace_describes_it(name, monkeypatch):
+    """Is the description of a Sequential of torch's layers, written down without tracing, the same text as
+    when it is traced in both modes (nested Sequentials, a layer called twice, named and empty ones)?"""
     make = SEQUENTIALS[name]
     sample = torch.randn(2, 1, 4, 1) if name != "cnn" else torch.randn(2, 1, 4, 4)
     model = make()
     assert netdesc._torch_layers_only(model)
+    traced = []
+    monkeypatch.setattr(netdesc, "_trace", lambda *a, _trace=netdesc._trace: traced.append(1) or _trace(*a))
     once = netdesc.describe(model, sample)
+    assert not traced
     monkeypatch.setattr(netdesc, "_torch_layers_only", lambda model: False)
-    assert netdesc.describe(model, sample) == once
+    assert netdesc.describe(model, sample) == once and len(traced) == 2
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "empty_and_named"])
+def test_a_chain_is_rebuilt_as_a_sequential_that_trains_as_its_graph_does(name, monkeypatch):
+    """Is a chain of layers rebuilt as an nn.Sequential with the graph module's layer names, parameters
+    in the same order, the same initial weights and the same weights after training?"""
+    from dlgrade.train import Recipe, fit
+
+    sample = torch.randn(2, 1, 4, 1) if name != "cnn" else torch.randn(2, 1, 4, 4)
+    text = netdesc.describe(SEQUENTIALS[name](), sample)
+    chain = netdesc.rebuild(text, seed=3)
+    monkeypatch.setattr(netdesc, "_chain", lambda graph, desc: False)
+    graph = netdesc.rebuild(text, seed=3)
+    assert type(chain.module) is nn.Sequential and isinstance(graph.module, torch.fx.GraphModule)
+    assert [n for n, _ in chain.module.named_parameters()] == [n for n, _ in graph.module.named_parameters()]
+    X, y = torch.randn(32, *sample.shape[1:]), torch.randint(0, 3, (32,))
+    recipe = Recipe.from_dict({"epochs": 2, "batch_size": 8, "optimizer": "adam", "lr": 0.01}, where="test")
+    for stage in ("initial", "trained"):
+        a, b = chain.module.state_dict(), graph.module.state_dict()
+        assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a), stage
+        fit(chain.module, (X, y), recipe, seed=1), fit(graph.module, (X, y), recipe, seed=1)
+
+
+class CalledOutOfOrder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.a(self.b(x))
+
+
+class SkipsALayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        self.a(x)
+        return self.b(x)
+
+
+def test_a_graph_that_is_not_a_chain_stays_a_graph_module():
+    """Are a forward of its own, a layer called twice, a layer kept in a Python list, layers called in
+    another order than they were made, and a layer whose output is dropped rebuilt as a graph module that
+    computes what the student's model does?"""
+    for model, sample in ((WithForward(), torch.randn(2, 3, 8, 8)), (_shared_layer(), torch.randn(2, 4)),
+                          (ListLayers(), torch.randn(3, 2)), (CalledOutOfOrder(), torch.randn(3, 4)),
+                          (SkipsALayer(), torch.randn(3, 4))):
+        _, rebuilt = roundtrip(model, sample)
+        assert isinstance(rebuilt.module, torch.fx.GraphModule), type(model)
+        if set(model.state_dict()) == set(rebuilt.module.state_dict()):   # not for a shared or listed layer
+            copy_weights(model, rebuilt)
+            model.eval(), rebuilt.module.eval()
+            with torch.no_grad():
+                assert torch.equal(model(sample), rebuilt.module(sample)), type(model)
+
+
+@pytest.mark.parametrize("style", ["sequential_cnn", "class_with_forward", "residual_cat_functional_dropout"])
+def test_a_network_rebuilt_without_weights_is_checked_and_described_alike(style):
+    """Does ``weights=False`` give the same description and layers, on the meta device, without touching
+    the global random generator?"""
+    make, shape = STYLES[style]
+    text = netdesc.describe(make(), torch.randn(*shape))
+    state = torch.get_rng_state()
+    look = netdesc.rebuild(text, weights=False)
+    assert torch.equal(state, torch.get_rng_state())
+    full = netdesc.rebuild(text, seed=0)
+    assert look.description == full.description and look.layer_types() == full.layer_types()
+    assert {p.device.type for p in look.module.parameters()} == {"meta"}
+    assert [n for n, _ in look.module.named_parameters()] == [n for n, _ in full.module.named_parameters()]
 
 
 @pytest.mark.parametrize("make", [_hooked_by_mode, lambda: Renamed(nn.Linear(2, 2)), WithForward,
@@ -318,8 +402,9 @@ def test_forged_descriptions_are_refused():
         {**desc, "format": "other"},
     ]
     for forged in bad:
-        with pytest.raises(StudentError):
-            netdesc.rebuild(json.dumps(forged))
+        for weights in (True, False):
+            with pytest.raises(StudentError):
+                netdesc.rebuild(json.dumps(forged), weights=weights)
     with pytest.raises(StudentError):
         netdesc.rebuild("x" * (netdesc.MAX_CHARS + 1))
 

@@ -25,7 +25,8 @@ def require_untrained(sub, model, X: np.ndarray, y: np.ndarray, *, what: str, li
                            "trains it")
 
 
-def grader_network(sub, builder: str, args=(), kwargs=None, *, sample, seed: int):
+def grader_network(sub, builder: str, args=(), kwargs=None, *, sample, seed: int, built=None,
+                   weights: bool = True):
     """The network ``builder(*args, **kwargs)`` returns, rebuilt on the grader's side (a ``netdesc.Network``).
 
     The student's builder runs once (under ``seed``) on the student's side,
@@ -36,6 +37,12 @@ def grader_network(sub, builder: str, args=(), kwargs=None, *, sample, seed: int
 
     The same builder with the same arguments is described once per submission: a second call
     (another seed, another question) rebuilds the first description under its own seed.
+
+    ``built``: what this builder call already returned on the student's side (the Ref of
+    ``sub.call_with(builder, args, kwargs, seed=...)``), described instead of calling the builder
+    again; it stays the caller's. ``weights=False``: for a look at the network only (its
+    description, whether it rebuilds): the layers are built without weights, which is instant,
+    and cannot be trained or run.
     """
     from dlgrade.harness import netdesc
 
@@ -45,12 +52,13 @@ def grader_network(sub, builder: str, args=(), kwargs=None, *, sample, seed: int
     except (TypeError, ValueError):
         known = None
     if isinstance(known, dict) and key in known:
-        return netdesc.rebuild(known[key], seed=seed)
-    model = sub.call_with(builder, args, kwargs, seed=seed)
+        return netdesc.rebuild(known[key], seed=seed, weights=weights)
+    model = built if built is not None else sub.call_with(builder, args, kwargs, seed=seed)
     try:
-        net = sub.network(model, sample, seed=seed)
+        net = sub.network(model, sample, seed=seed, weights=weights)
     finally:
-        sub.release(model)
+        if built is None:
+            sub.release(model)
     if isinstance(known, dict):
         known[key] = net.text
     return net

@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+from collections import OrderedDict
 
 from dlgrade.harness.errors import StudentError
 
@@ -160,6 +161,22 @@ def describe(model, sample) -> str:
     if type(model).__module__.startswith("torch.nn") and type(model).__name__ in MODULES:
         model = torch.nn.Sequential(model)          # a bare layer: trace it as a one-layer network
     extra = unregistered_layers(model)
+    if not extra and _torch_layers_only(model):
+        modules, nodes = _describe_chain(model)     # no code of its own: the graph a trace would give
+    else:
+        modules, nodes = _describe_traced(model, sample, extra, was_training)
+    desc = {"format": FORMAT, "modules": modules, "nodes": nodes,
+            "params": int(sum(p.numel() for p in model.parameters())),
+            "input_shape": list(sample.shape), "output_shape": list(out.shape)}
+    text = json.dumps(desc, separators=(",", ":"), allow_nan=False)
+    if len(text) > MAX_CHARS:
+        raise refuse(f"its description is {len(text):,} characters long (at most {MAX_CHARS:,})",
+                     "use fewer layers")
+    return text
+
+
+def _describe_traced(model, sample, extra: dict, was_training: bool) -> tuple[list, list]:
+    """(modules, nodes) of ``model`` traced in both modes, which must agree."""
     graphs = {}
     for mode in (True, False):
         if mode is False and _torch_layers_only(model):
@@ -184,15 +201,45 @@ def describe(model, sample) -> str:
         raise refuse("forward does different things in training and in evaluation mode (it reads "
                      "self.training)", "let nn.Dropout and nn.BatchNorm layers handle the modes; forward "
                                       "must not test self.training")
-    modules, nodes = described[False]
-    desc = {"format": FORMAT, "modules": modules, "nodes": nodes,
-            "params": int(sum(p.numel() for p in model.parameters())),
-            "input_shape": list(sample.shape), "output_shape": list(out.shape)}
-    text = json.dumps(desc, separators=(",", ":"), allow_nan=False)
-    if len(text) > MAX_CHARS:
-        raise refuse(f"its description is {len(text):,} characters long (at most {MAX_CHARS:,})",
-                     "use fewer layers")
-    return text
+    return described[False]
+
+
+def _describe_chain(model) -> tuple[list, list]:
+    """(modules, nodes) of an ``nn.Sequential`` of torch's own layers (see :func:`_torch_layers_only`),
+    without tracing it.
+
+    Its forward is ``Sequential.forward``: each layer called on the previous one's output, nested
+    Sequentials walked through. That is the graph a trace records, and it is written down here
+    directly, with the same names (a layer's first path in ``named_modules``, as the tracer finds it) and
+    the layers in the same order. The forward pass on the sample has already run, so nothing is left
+    to check by running the graph.
+    """
+    import torch
+
+    named = list(model.named_modules())             # each layer once, under its first path
+    paths = {id(m): path for path, m in named}
+    order = {path: i for i, (path, _) in enumerate(named)}
+
+    def leaves(seq):
+        for layer in seq._modules.values():
+            if type(layer) is torch.nn.Sequential:
+                yield from leaves(layer)
+            else:
+                yield layer
+
+    modules, nodes, used = [], [{"name": "n0", "op": "input"}], set()
+    for layer in leaves(model):
+        path = paths[id(layer)]
+        if path not in used:
+            used.add(path)
+            modules.append({"path": path, "class": type(layer).__name__, "args": _module_args(layer, path)})
+        nodes.append({"name": f"n{len(nodes)}", "op": "module", "target": path,
+                      "args": [{"node": nodes[-1]["name"]}], "kwargs": {}})
+    nodes.append({"name": f"n{len(nodes)}", "op": "output", "args": [{"node": nodes[-1]["name"]}]})
+    modules.sort(key=lambda m: order[m["path"]])
+    if len(nodes) > MAX_NODES or len(modules) > MAX_MODULES:
+        raise refuse(f"it has {len(nodes)} operations and {len(modules)} layers", "use fewer layers")
+    return modules, nodes
 
 
 def _torch_layers_only(model) -> bool:
@@ -474,7 +521,7 @@ class Network:
 
     def __init__(self, module, description: dict, text: str):
         self.module = module
-        """The rebuilt ``torch.fx.GraphModule`` (torch's classes only)."""
+        """The rebuilt network, torch's classes only: an ``nn.Sequential`` or a ``torch.fx.GraphModule``."""
         self.description = description
         self.params = int(description["params"])
         self.output_shape = tuple(description["output_shape"])
@@ -498,45 +545,77 @@ class Network:
         return rebuild(self._text, seed=seed)
 
 
-def rebuild(text, *, seed: int | None = None) -> Network:
+def rebuild(text, *, seed: int | None = None, weights: bool = True) -> Network:
     """The network described by ``text`` (JSON from :func:`describe`), built from torch's classes.
 
     The layers are constructed in the description's order under ``seed``
     (their default initialisation). Raises StudentError for a description the
     grader does not accept; never runs anything the description names except
     whitelisted torch classes and functions.
+
+    A plain chain of layers (an ``nn.Sequential`` on the student's side) becomes an
+    ``nn.Sequential`` with the same layer names, whose forward is the same sequence of calls;
+    any other graph a ``torch.fx.GraphModule``. ``weights=False`` builds the layers on the meta
+    device: every check runs, nothing is initialised, and the network can be inspected (its
+    description, its layers) but not trained or run.
     """
     import torch
 
     desc = _load(text)
     with torch.device("meta"):
-        size = sum(p.numel() for m in desc["modules"] for p in _construct(m).parameters())
+        shapes = [(m, _construct(m)) for m in desc["modules"]]
+    size = sum(p.numel() for _, layer in shapes for p in layer.parameters())
     if size > MAX_PARAMS:
         raise refuse(f"it has {size:,} parameters (at most {MAX_PARAMS:,})", "use a smaller network")
     from dlgrade.train import seeded
 
-    root = torch.nn.Module()
-    if seed is None:
+    if not weights:
+        layers = shapes
+    elif seed is None:
         layers = [(m, _construct(m)) for m in desc["modules"]]
     else:
         with seeded(int(seed)):
             layers = [(m, _construct(m)) for m in desc["modules"]]
+    root = torch.nn.Module()
     for entry, layer in layers:
         if entry.get("frozen", False) is True:
             layer.requires_grad_(False)
         _install(root, entry["path"], layer)
     graph = _graph(desc)
-    module = torch.fx.GraphModule(root, graph)
+    chain = _chain(graph, desc)
+    module = torch.nn.Sequential(OrderedDict(root._modules)) if chain else torch.fx.GraphModule(root, graph)
     net = Network(module, desc, text)
     built = sum(p.numel() for p in module.parameters() if p.requires_grad)
     if built != net.params:
         raise refuse(f"the model has {net.params:,} parameters but the layers its forward uses have {built:,}",
                      "every layer of the model must take part in forward, and every weight must be inside a "
                      "standard layer")
-    shape = _output_shape(module, desc["input_shape"])
+    if weights:
+        shape = _output_shape(module, desc["input_shape"])
+    else:
+        try:
+            shape = _output_shape(module, desc["input_shape"], device="meta")
+        except StudentError:        # an operation without a meta kernel, or one that fails: run it for real
+            shape = _output_shape(rebuild(text, seed=0).module, desc["input_shape"])
     if shape != net.output_shape:
         raise refuse(f"its output has shape {net.output_shape} but the described network gives {shape}")
     return net
+
+
+def _chain(graph, desc: dict) -> bool:
+    """Is ``graph`` the input, then each described layer once, in the description's order, each on the
+    previous one's output, then the output, with top-level names and no frozen layer? Then an
+    ``nn.Sequential`` of those layers runs exactly the graph's calls, its parameters in the same order."""
+    paths = [m["path"] for m in desc["modules"]]
+    if any("." in p or m.get("frozen", False) for p, m in zip(paths, desc["modules"])):
+        return False
+    nodes = list(graph.nodes)
+    if len(nodes) != len(paths) + 2 or nodes[0].op != "placeholder" or nodes[-1].op != "output":
+        return False
+    for prev, node, path in zip(nodes, nodes[1:-1], paths):
+        if node.op != "call_module" or node.target != path or node.args != (prev,) or node.kwargs:
+            return False
+    return nodes[-1].args == (nodes[-2],)
 
 
 def _load(text) -> dict:
@@ -684,14 +763,14 @@ def _graph(desc: dict):
     return graph
 
 
-def _output_shape(module, input_shape) -> tuple:
+def _output_shape(module, input_shape, device: str = "cpu") -> tuple:
     import torch
 
     was = module.training
     module.eval()
     try:
         with torch.no_grad():
-            out = module(torch.zeros(input_shape))
+            out = module(torch.zeros(input_shape, device=device))
     except Exception as exc:  # noqa: BLE001 - a description whose operations do not fit together
         raise refuse(f"the described network does not run on the sample input ({type(exc).__name__}: "
                      f"{str(exc)[:200]})") from None

@@ -27,11 +27,11 @@ def seeded(seed: int | None):
     if seed is None:
         yield
         return
-    import torch
+    from dlgrade.train.seeding import seed_torch
 
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    seed_torch(seed)
     yield
 
 
@@ -231,10 +231,10 @@ check, drawing figures (``figure_data``, a student's ``contourf``)."""
 
 def warm_up() -> list[str]:
     """Do once, in a process that forks one process per submission, the first-use work of answering
-    requests: import :data:`WARM_MODULES`, describe dlgrade's and torch's objects once and remember what
-    the description read (``integrity.remember``: later checks only test those objects), and lay out a
-    figure, so that no submission's process pays for it again. Returns what could not be done (a module
-    that is not installed), for the worker's warnings."""
+    requests: import :data:`WARM_MODULES`, trace a network, describe dlgrade's and torch's objects once
+    and remember what the description read (``integrity.remember``: later checks only test those
+    objects), and lay out a figure, so that no submission's process pays for it again. Returns what
+    could not be done (a module that is not installed), for the worker's warnings."""
     import importlib
 
     problems = []
@@ -243,6 +243,10 @@ def warm_up() -> list[str]:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - an optional module: imported on demand, or never needed
             problems.append(f"cannot import {name}: {type(exc).__name__}: {exc}")
+    try:
+        _describe_a_network()
+    except Exception as exc:  # noqa: BLE001 - the first description of each submission does it instead
+        problems.append(f"cannot describe a network ahead: {type(exc).__name__}: {exc}")
     try:
         from dlgrade.harness.integrity import remember
 
@@ -255,6 +259,26 @@ def warm_up() -> list[str]:
     except Exception as exc:  # noqa: BLE001 - the first figure of each submission does it instead
         problems.append(f"cannot lay out a figure ahead: {type(exc).__name__}: {exc}")
     return problems
+
+
+def _describe_a_network() -> None:
+    """Describe a small network whose forward is its own code (a layer in a ModuleList, torch.relu, a view):
+    torch.fx's first trace in a process sets up what every later trace reuses."""
+    import torch
+
+    from dlgrade.harness import netdesc
+
+    class Warm(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = torch.nn.ModuleList([torch.nn.Linear(2, 2)])
+
+        def forward(self, x):
+            for layer in self.hidden:
+                x = torch.relu(layer(x))
+            return x.view(x.size(0), -1)
+
+    netdesc.describe(Warm(), torch.zeros(1, 2))
 
 
 def _first_use_of_torch() -> None:

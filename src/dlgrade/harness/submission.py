@@ -182,7 +182,8 @@ class Submission(abc.ABC):
         out = self._request("predict", timeout, model=model.id, X=self._enc(X), batch_size=batch_size)
         return expect_array(out, what="the model's output", ndim=2, rows=len(X))
 
-    def network(self, model: Ref, sample, *, seed: int | None = None, timeout: float | None = None):
+    def network(self, model: Ref, sample, *, seed: int | None = None, weights: bool = True,
+                timeout: float | None = None):
         """The student's network rebuilt on this side from torch's classes (a ``netdesc.Network``).
 
         The student's side only describes ``model`` (traced on ``sample``, a
@@ -190,12 +191,12 @@ class Submission(abc.ABC):
         ``seed``, and checked against the parameter count and output shape the
         student's side reported. Train and score the result in the grader's
         process: no student code runs in it. Raises StudentError naming what
-        cannot be described.
+        cannot be described. ``weights=False``: see :func:`netdesc.rebuild`.
         """
         from dlgrade.harness import netdesc
 
         text = self._request("network", timeout, ref=model.id, sample=self._enc(sample))
-        return netdesc.rebuild(text, seed=seed)
+        return netdesc.rebuild(text, seed=seed, weights=weights)
 
     def release(self, *refs: Ref) -> None:
         """Free student-side objects that are no longer needed (with the next request: no round trip of
