@@ -51,20 +51,24 @@ def affine_gap(sub, model, X1, X2) -> float:
     Measured on the inputs given and on the same inputs scaled up 8 times (the larger of the two), so
     that a smooth activation (sigmoid, tanh), nearly linear around 0, still shows its curvature.
     """
+    scales = (1.0, 8.0)
+    blocks = [X * s for s in scales for X in (X1, X2, (X1 + X2) / 2)]
+    out = sub.predict(model, np.concatenate(blocks))          # one request: an eval-mode forward is per row
     gaps = []
-    for scale_in in (1.0, 8.0):
-        a, b = X1 * scale_in, X2 * scale_in
-        f1, f2, fm = (sub.predict(model, X) for X in (a, b, (a + b) / 2))
+    for i in range(len(scales)):
+        f1, f2, fm = np.split(out[3 * i * len(X1):3 * (i + 1) * len(X1)], 3)
         scale = float(np.abs(f1).mean() + np.abs(f2).mean()) / 2 + 1e-8
         gaps.append(float(np.abs(fm - (f1 + f2) / 2).mean() / scale))
     return max(gaps)
 
 
-def squashing(sub, builder: str, args, *, sample, seed: int) -> str:
+def squashing(sub, builder: str, args, *, sample, seed: int, built=None) -> str:
     """What squashes the logits of the network ``builder(*args)`` builds ('' for nothing, or for a
-    network the grader cannot rebuild: that costs the points of the trained network instead)."""
+    network the grader cannot rebuild: that costs the points of the trained network instead).
+    ``built``: that network, already built on the student's side under ``seed``."""
     try:
-        return final_activation(grader_network(sub, builder, args, sample=sample, seed=seed).description)
+        return final_activation(grader_network(sub, builder, args, sample=sample, seed=seed, built=built,
+                                                weights=False).description)
     except StudentError:
         return ""
 
@@ -288,7 +292,7 @@ def q3(sub, t):
             points=1, detail=f"{sub.describe(linear)['params']:,} parameters, output shape {out.shape}",
             hint="with no hidden sizes the loop adds nothing: only the last Linear(in_features, n_classes)")
 
-    cases = [([1024, 512], 784, 10), ([512, 256, 128], 784, 10),
+    cases = [([96, 48], 784, 10), ([64, 32, 16], 784, 10),
              ([int(rng.integers(20, 60)), int(rng.integers(5, 20))], int(rng.integers(30, 90)),
               int(rng.integers(3, 7)))]
     wrong = []
@@ -311,7 +315,7 @@ def q3(sub, t):
     logits = sub.predict(base, digits)
     # Read from the forward pass as well as from the values: after a sigmoid or a ReLU the rows do
     # not sum to 1, and a softmax over the wrong axis makes the columns sum to 1 instead.
-    squashed = squashing(sub, "build_mlp", ([512, 256],), sample=digits[:4], seed=seed)
+    squashed = squashing(sub, "build_mlp", ([512, 256],), sample=digits[:4], seed=seed, built=base)
     probabilities = looks_like_probabilities(logits)
     t.check(not probabilities and not squashed, "outputs logits: nothing after the last Linear layer", points=1,
             detail="every output row is non-negative and sums to 1" if probabilities else
@@ -422,13 +426,13 @@ def q4(sub, t):
 def q5(sub, t):
     rng = t.ctx.rng("q5")
     seed = int(rng.integers(1 << 30))
-    params, module_list = {}, False
+    params, module_list, models = {}, False, {}
     for name, sizes in MOONS.items():
-        model = sub.call_with("DeepMLP", (sizes,), seed=seed)
-        info = sub.describe(model)
+        models[name] = sub.call_with("DeepMLP", (sizes,), seed=seed)
+        info = sub.describe(models[name])
         params[name] = info.get("params")
         module_list = module_list or any(m.get("type") == "ModuleList" for m in info.get("modules", []))
-        sub.release(model)
+    sub.release(models["5_layers"])
     want = {name: mlp_params([2, *sizes, 2]) for name, sizes in MOONS.items()}
     hint = "keep the hidden layers in an nn.ModuleList: a plain list hides them from .parameters()"
     if module_list:
@@ -441,12 +445,12 @@ def q5(sub, t):
             points=1, detail=f"got {params}", hint=hint)
 
     X, y = t.ctx.heldout("moons")
-    model = sub.call_with("DeepMLP", (MOONS["4_layers"],), seed=seed)
+    model = models["4_layers"]
     out = sub.predict(model, X)
     gap = affine_gap(sub, model, X, rng.normal(size=X.shape).astype(np.float32))
-    sub.release(model)
     squashed = "" if out.shape != (len(X), 2) else squashing(sub, "DeepMLP", (MOONS["4_layers"],), sample=X[:4],
-                                                             seed=seed)
+                                                             seed=seed, built=model)
+    sub.release(model)
     t.check(out.shape == (len(X), 2) and not looks_like_probabilities(out) and not squashed and gap > 1e-3,
             "maps (N, 2) points to (N, 2) logits through ReLUs", points=1,
             detail=f"output shape {out.shape}" + (", rows look like probabilities" if looks_like_probabilities(out)

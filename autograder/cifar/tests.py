@@ -64,7 +64,8 @@ def structure_checks(sub, t, name: str, digits: np.ndarray, rng) -> dict | None:
     # Read from the forward pass as well as from the values: after a sigmoid or a ReLU the rows do
     # not sum to 1, and a softmax over the wrong axis makes the columns sum to 1 instead.
     try:
-        squashed = final_activation(grader_network(sub, name, sample=digits[:4], seed=0).description)
+        squashed = final_activation(grader_network(sub, name, sample=digits[:4], seed=0, built=model,
+                                                   weights=False).description)
     except StudentError:
         squashed = ""                 # costs the trained network's points in Q3, not these
     probabilities = looks_like_probabilities(logits)
@@ -75,10 +76,13 @@ def structure_checks(sub, t, name: str, digits: np.ndarray, rng) -> dict | None:
                                                      else ""),
             hint="end with a Linear layer with 10 outputs and nothing after it: cross-entropy applies "
                  "log-softmax to the logits itself")
+    # The two halves of the images, their midpoint, and the same scaled up 8 times (a sigmoid or tanh
+    # is nearly linear around 0), in one forward pass; the halves themselves are already in `logits`.
+    half = len(digits) // 2
+    X1, X2 = digits[:half], digits[half:2 * half]
+    out = sub.predict(model, np.concatenate([(X1 + X2) / 2, X1 * 8.0, X2 * 8.0, (X1 + X2) * 4.0]))
     gaps = []
-    for scale_in in (1.0, 8.0):   # scaled up too: a sigmoid or tanh is nearly linear around 0
-        X1, X2 = digits[: len(digits) // 2] * scale_in, digits[len(digits) // 2:] * scale_in
-        f1, f2, fm = (sub.predict(model, X) for X in (X1, X2, (X1 + X2) / 2))
+    for f1, f2, fm in ((logits[:half], logits[half:2 * half], out[:half]), np.split(out[half:], 3)):
         scale = float(np.abs(f1).mean() + np.abs(f2).mean()) / 2 + 1e-8
         gaps.append(float(np.abs(fm - (f1 + f2) / 2).mean() / scale))
     gap = max(gaps)
