@@ -24,7 +24,7 @@ from dlgrade.device import pick_device
 from dlgrade.errors import DlgradeError
 from dlgrade.train.evaluation import evaluate, predicted_classes
 from dlgrade.train.recipe import Recipe
-from dlgrade.train.seeding import GLOBAL_RNG
+from dlgrade.train.seeding import GLOBAL_RNG, seed_torch
 from dlgrade.train.tensors import pair_on, param_dtype
 
 STOP_REASONS = ("completed", "budget", "diverged")
@@ -198,7 +198,7 @@ def _training_randomness(model: nn.Module, seed: int, dev):
         yield
         return
     with GLOBAL_RNG, torch.random.fork_rng(devices=_rng_devices(dev)):
-        torch.manual_seed(seed)
+        seed_torch(seed)
         yield
 
 
