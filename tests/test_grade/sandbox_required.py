@@ -6,6 +6,7 @@ reason, never a skip: otherwise a green CI run could mean the attack suite never
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,3 +45,21 @@ def host_folders_under_tmp() -> set[str]:
             if len(p.parts) > 2 and p.parts[:2] == ("/", "tmp"):
                 names.add(p.parts[2])
     return names
+
+
+PROBE = """
+import mmap
+from dlgrade.sandbox.hugepages import collapse
+area = mmap.mmap(-1, 64 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+area.write(b"x" * (64 << 20))
+done = collapse()
+huge = [int(line.split()[1]) for line in open("/proc/self/smaps_rollup") if line.startswith("AnonHugePages:")]
+print(done >> 20, huge[0] >> 10)
+"""
+
+
+def kernel_collapses() -> tuple[int, int]:
+    """(MiB collapsed, MiB of huge pages after) in a fresh small process that filled 64 MiB."""
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True)
+    done, huge = map(int, out.stdout.split())
+    return done, huge

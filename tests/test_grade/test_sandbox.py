@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from builders import TINY_COURSE, copy_course, grader, set_profile, template_of, write_submission
-from sandbox_required import host_folders_under_tmp, in_ci, require_sandbox, sandbox_required  # noqa: F401 - a fixture
+from sandbox_required import (host_folders_under_tmp, in_ci, kernel_collapses, require_sandbox,  # noqa: F401
+                              sandbox_required)
 
 from dlgrade.harness.errors import StudentError
 from dlgrade.sandbox import Limits, SandboxError, Worker, bwrap, mounts
@@ -90,7 +91,7 @@ def boxed(course):
     os.environ["DLGRADE_TEST_SECRET"] = SECRET
     try:
         worker = Worker(course_root=course / "course", limits=LIMITS, sandbox="bwrap",
-                        hidden_paths=[course / "out", course / "grader.key"])
+                        hidden_paths=[course / "out", course / "grader.key"], huge_pages=True)
     finally:
         del os.environ["DLGRADE_TEST_SECRET"]
     yield worker
@@ -224,6 +225,17 @@ def test_overhead_per_submission(boxed, notebook_factory):
     print(f"per-submission overhead: median {statistics.median(times) * 1000:.0f} ms, "
           f"max {max(times) * 1000:.0f} ms")
     assert statistics.median(times) < 3.0
+
+
+@needs_bwrap
+def test_the_zygote_moves_its_memory_to_huge_pages_where_the_kernel_can(boxed, notebook_factory):
+    """Does a worker started for a batch (``huge_pages=True``, as ``dlgrade grade`` starts it) have its zygote's
+    memory collapsed into huge pages, on a kernel that does that?"""
+    with boxed.open(notebook_factory("x = 1"), student_id="huge", time_limit=10, request_timeout=10) as sub:
+        assert sub.get("x") == 1
+    if not kernel_collapses()[0]:
+        pytest.skip("this kernel does not collapse memory into huge pages (MADV_COLLAPSE, Linux 6.1+)")
+    assert boxed._ready["huge_pages_mb"] >= 100
 
 
 def test_unsandboxed_fallback_grades_and_says_so(plain, notebook_factory):

@@ -163,7 +163,7 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
         grading.out.mkdir(parents=True, exist_ok=True)  # it must exist to be hidden from the sandbox
         options = {"course_root": grading.exercise.root, "preload": tuple(grading.profile.data.items()),
                    "sandbox": sandbox, "hidden_paths": hidden_paths(paths, out, grading.exercise.root),
-                   "threads": grading.profile.threads, "limits": profile_limits(grading)}
+                   "threads": grading.profile.threads, "limits": profile_limits(grading), "huge_pages": True}
         with progress_bar(progress, len(todo), grading.exercise.id) as advance:
             def finish(job: Job) -> None:
                 nonlocal isolation

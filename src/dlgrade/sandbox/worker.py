@@ -78,7 +78,7 @@ class Worker:
 
     def __init__(self, *, course_root: Path | None, preload: Sequence = (), limits: Limits = Limits(),  # noqa: B008
                  sandbox: str = "auto", device: str = "auto", hidden_paths: Sequence[Path] = (),
-                 threads: int = 1, visible_paths: Sequence[Path] = ()):
+                 threads: int = 1, visible_paths: Sequence[Path] = (), huge_pages: bool = False):
         if sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"sandbox should be 'bwrap' or 'none', got {sandbox!r}")
         if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
@@ -89,6 +89,9 @@ class Worker:
         """torch (and BLAS) threads of each submission: fixed, so measurements do not depend on the machine."""
         self.limits = limits
         self.device = device
+        self.huge_pages = huge_pages
+        """Whether the zygote moves its memory to huge pages once started (``sandbox.hugepages``): about a
+        second more to start, then cheaper forks and exits; for batches, not for one notebook."""
         self._datasets, self._modules = launch.split_preload(preload)
         self._hidden = [Path(p) for p in hidden_paths]
         self._ids = bwrap.sandbox_ids()
@@ -175,7 +178,7 @@ class Worker:
         """Start the zygote (it imports in the background; :meth:`_wait_ready` waits for it)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         config = {"sandboxed": self.sandboxed, "preload": self._datasets, "modules": self._modules,
-                  "threads": self.threads}
+                  "threads": self.threads, "huge_pages": self.huge_pages}
         env = launch.zygote_env(sandboxed=self.sandboxed, scratch=self._tmp, threads=self.threads, views=self._views)
         if self.sandboxed:
             private = [self.course_root / name for name in COURSE_PRIVATE] if self.course_root else []

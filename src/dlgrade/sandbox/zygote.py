@@ -39,6 +39,7 @@ import time
 
 from dlgrade.sandbox import framing
 from dlgrade.sandbox.child import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, Child, prctl
+from dlgrade.sandbox.hugepages import collapse
 from dlgrade.sandbox.limits import MAX_CONTROL, OUTPUT_BYTES
 from dlgrade.sandbox.processes import descendants, kill_all, load_seccomp
 from dlgrade.sandbox.scratch import empty_dir
@@ -110,7 +111,8 @@ class Zygote:
                 empty_dir(path)
         gc.collect()
         gc.freeze()  # the children's collector leaves the shared heap alone: less copy-on-write
-        return {"ready": True, "pid": os.getpid(), "threads": self.threads,
+        huge = collapse() if self.config.get("huge_pages") else 0    # cheaper forks and exits (hugepages.py)
+        return {"ready": True, "pid": os.getpid(), "threads": self.threads, "huge_pages_mb": huge >> 20,
                 "seccomp": self.seccomp is not None, "warnings": self.warnings,
                 "preloaded": [k[0] for k in self.datasets]}
 
