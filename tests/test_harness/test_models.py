@@ -125,6 +125,15 @@ def test_a_training_stopped_by_the_clock_is_the_graders_problem():
     assert info.value.kind == "grader_error"
 
 
+def _counting_builder():
+    """A notebook namespace whose ``build(width)`` notes each call in ``calls``, its submission, a sample."""
+    ns = {}
+    exec(compile("import torch.nn as nn\ncalls = []\ndef build(width, scale=None):\n    calls.append(width)\n"
+                 "    return nn.Sequential(nn.Linear(4, int(width)), nn.ReLU(), nn.Linear(int(width), 3))\n",
+                 "<cell 1>", "exec"), ns)
+    return ns, LocalSubmission(ns), np.zeros((2, 4), np.float32)
+
+
 def test_a_builder_is_described_once_per_submission_and_rebuilt_under_each_seed():
     """Does grader_network call the student's builder once for the same plain arguments (another seed
     rebuilds the same description, initialised under that seed), again for other arguments, and every
@@ -133,12 +142,7 @@ def test_a_builder_is_described_once_per_submission_and_rebuilt_under_each_seed(
 
     from dlgrade.harness.models import grader_network
 
-    ns = {}
-    exec(compile("import torch.nn as nn\ncalls = []\ndef build(width, scale=None):\n    calls.append(width)\n"
-                 "    return nn.Sequential(nn.Linear(4, int(width)), nn.ReLU(), nn.Linear(int(width), 3))\n",
-                 "<cell 1>", "exec"), ns)
-    sub = LocalSubmission(ns)
-    sample = np.zeros((2, 4), np.float32)
+    ns, sub, sample = _counting_builder()
     a = grader_network(sub, "build", (8,), sample=sample, seed=1)
     b = grader_network(sub, "build", (8,), sample=sample, seed=2)
     assert ns["calls"] == [8] and a.text == b.text
@@ -160,12 +164,7 @@ def test_a_network_already_built_is_described_and_stays_the_callers():
 
     from dlgrade.harness.models import grader_network
 
-    ns = {}
-    exec(compile("import torch.nn as nn\ncalls = []\ndef build(width):\n    calls.append(width)\n"
-                 "    return nn.Sequential(nn.Linear(4, int(width)), nn.ReLU(), nn.Linear(int(width), 3))\n",
-                 "<cell 1>", "exec"), ns)
-    sub = LocalSubmission(ns)
-    sample = np.zeros((2, 4), np.float32)
+    ns, sub, sample = _counting_builder()
     model = sub.call_with("build", (8,), seed=0)
     look = grader_network(sub, "build", (8,), sample=sample, seed=0, built=model, weights=False)
     assert ns["calls"] == [8] and look.params == 4 * 8 + 8 + 8 * 3 + 3
