@@ -235,7 +235,7 @@ def test_the_zygote_moves_its_memory_to_huge_pages_where_the_kernel_can(boxed, n
         assert sub.get("x") == 1
     if not kernel_collapses()[0]:
         pytest.skip("this kernel does not collapse memory into huge pages (MADV_COLLAPSE, Linux 6.1+)")
-    assert boxed._ready["huge_pages_mb"] >= 100
+    assert boxed.huge_pages_mb >= 100
 
 
 def test_unsandboxed_fallback_grades_and_says_so(plain, notebook_factory):

@@ -221,7 +221,7 @@ def _describe_chain(model) -> tuple[list, list]:
     order = {path: i for i, (path, _) in enumerate(named)}
 
     def leaves(seq):
-        for layer in seq._modules.values():
+        for layer in seq:                           # what Sequential.forward iterates over
             if type(layer) is torch.nn.Sequential:
                 yield from leaves(layer)
             else:
@@ -583,7 +583,7 @@ def rebuild(text, *, seed: int | None = None, weights: bool = True) -> Network:
         _install(root, entry["path"], layer)
     graph = _graph(desc)
     chain = _chain(graph, desc)
-    module = torch.nn.Sequential(OrderedDict(root._modules)) if chain else torch.fx.GraphModule(root, graph)
+    module = torch.nn.Sequential(OrderedDict(root.named_children())) if chain else torch.fx.GraphModule(root, graph)
     net = Network(module, desc, text)
     built = sum(p.numel() for p in module.parameters() if p.requires_grad)
     if built != net.params:

@@ -173,6 +173,11 @@ class Worker:
         proc = self._zygote.proc
         return proc.pid if proc is not None else None
 
+    @property
+    def huge_pages_mb(self) -> int:
+        """How much of the zygote's memory the kernel moved to huge pages (0 before it is ready)."""
+        return int((self._ready or {}).get("huge_pages_mb", 0))
+
     # -- the zygote ---------------------------------------------------------------------------------
     def _launch(self) -> None:
         """Start the zygote (it imports in the background; :meth:`_wait_ready` waits for it)."""
