@@ -87,3 +87,21 @@ def test_seeded_weights_do_not_depend_on_another_thread(monkeypatch):
         unlocked = _weights_under_contention(seeding)
     assert not all(unlocked), "the race did not show without the lock: the test cannot tell"
     assert all(_weights_under_contention(seeding))
+
+
+def test_seed_torch_leaves_every_generator_dlgrade_uses_as_manual_seed_does(monkeypatch):
+    """Is the CPU generator in the state ``torch.manual_seed`` gives, and are CUDA and MPS seeded too where
+    they are available (as dlgrade computes on them)?"""
+    from dlgrade.train.seeding import seed_torch
+
+    torch.manual_seed(7)
+    want = torch.get_rng_state()
+    torch.manual_seed(0)
+    seeded_devices = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: seeded_devices.append(("cuda", seed)))
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(torch.mps, "manual_seed", lambda seed: seeded_devices.append(("mps", seed)))
+    seed_torch(7)
+    assert torch.equal(torch.get_rng_state(), want)
+    assert seeded_devices == [("cuda", 7), ("mps", 7)]

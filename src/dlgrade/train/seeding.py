@@ -52,13 +52,16 @@ def seeded(seed: int) -> Iterator[None]:
 
 
 def seed_torch(seed: int) -> None:
-    """Seed torch's generators on the devices dlgrade computes on: the CPU, and CUDA where it is
-    available. The CPU generator ends up as ``torch.manual_seed(seed)`` leaves it; that function also
-    queues the seed for the other accelerator kinds torch knows (MPS, XPU, MTIA), recording a stack trace
-    for each, which costs a quarter of a millisecond per call."""
+    """Seed torch's generators on the devices dlgrade computes on (``dlgrade.device``): the CPU, and
+    CUDA and MPS where they are available, as ``torch.manual_seed(seed)`` leaves them. That function
+    also queues the seed for accelerator kinds dlgrade never uses (XPU, MTIA) and for CUDA on a machine
+    without it, recording a stack trace for each: a quarter of a millisecond per call."""
     torch.default_generator.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        torch.mps.manual_seed(seed)
 
 
 def build_seeded(fn: Callable[..., T], seed: int, *args, **kwargs) -> T:
