@@ -1,6 +1,7 @@
 """Shared by the exercise tests: discovery of exercises and one cached grading run per notebook."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -59,12 +60,48 @@ def grade():
         if key not in cache:
             exercise = Exercise.load(ROOT, ex_id)
             try:
-                cache[key] = run_trusted(exercise, Path(path), profile="quick", questions=questions)
+                if not questions:
+                    with recording_shared_draws() as draws:
+                        cache[key] = run_trusted(exercise, Path(path), profile="quick")
+                    run.shared_draws[key[:2]] = draws.found
+                else:
+                    cache[key] = run_trusted(exercise, Path(path), profile="quick", questions=questions)
             finally:
                 plt.close("all")
         return cache[key]
 
+    def shared_draws(ex_id: str, path: Path) -> list[str]:
+        """The hidden tests' draws from torch's process-wide generator (seeding.SharedDraws) while
+        grading ``path`` with every question."""
+        run(ex_id, path)
+        return run.shared_draws[(ex_id, notebook_key(read_notebook(path)))]
+
+    run.shared_draws = {}
+    run.draws = shared_draws
     return run
+
+
+@contextlib.contextmanager
+def recording_shared_draws():
+    """seeding.SharedDraws over an in-process run, paused while the notebook's code runs: its cells and
+    the requests the hidden tests make to it (the student's side, a process of its own when grading)."""
+    from dlgrade.harness import local
+    from dlgrade.harness.submission import LocalSubmission
+    from dlgrade.train.seeding import SharedDraws
+
+    run_cells, send = local.run_cells, LocalSubmission._send
+    with SharedDraws() as draws:
+        def paused(fn):
+            def call(*args, **kwargs):
+                with draws.pause():
+                    return fn(*args, **kwargs)
+            return call
+
+        local.run_cells, LocalSubmission._send = paused(run_cells), paused(send)
+        try:
+            yield draws
+        finally:
+            local.run_cells, LocalSubmission._send = run_cells, send
 
 
 def pytest_terminal_summary(terminalreporter):

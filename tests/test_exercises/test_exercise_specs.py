@@ -164,6 +164,20 @@ def test_reference_earns_full_marks(ex_id, grade):
 
 
 @pytest.mark.slow
+def test_hidden_tests_draw_nothing_from_the_shared_generator(ex_id, grade):
+    """Does grading the reference draw nothing from torch's process-wide generator outside the lock?
+
+    A batch grades its submissions in threads of one process (--workers). Such a draw in one thread
+    moves the generator under another thread's dropout training; before seeded() had a generator of
+    its own, also under the network another thread was building (ablation's q1 built its reference
+    epochs' model outside seeded(): the 'base' variant scored 0.895 graded alone, 0.873 with two workers).
+    """
+    found = grade.draws(ex_id, exercise(ex_id).solution_path)
+    assert not found, (f"{ex_id}: the hidden tests draw from torch's process-wide generator outside "
+                       f"dlgrade.train.seeded: {sorted(set(found))}")
+
+
+@pytest.mark.slow
 def test_untouched_earns_nothing(ex_id, grade):
     """Does the generated student notebook, as handed out, earn 0 points?"""
     results = grade(ex_id, exercise(ex_id).template_path)

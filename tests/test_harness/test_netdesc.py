@@ -333,6 +333,40 @@ def test_a_graph_that_is_not_a_chain_stays_a_graph_module():
                 assert torch.equal(model(sample), rebuilt.module(sample)), type(model)
 
 
+def test_a_rebuilt_network_has_its_seeds_weights_while_another_thread_builds_a_module(monkeypatch):
+    """Does ``rebuild(text, seed=s)`` give the same initial weights when, between two of its layers,
+    another grading thread builds a module of its own outside ``seeded`` (as ablation's q1 once did)?
+    A batch with two workers once gave ablation's 'base' variant 0.873 where alone it had 0.895."""
+    import threading
+
+    text = netdesc.describe(nn.Sequential(nn.Flatten(), nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 4)),
+                            torch.randn(2, 3, 4))
+    alone = netdesc.rebuild(text, seed=7).module.state_dict()
+    construct, calls = netdesc._construct, []
+    go, built = threading.Event(), threading.Event()
+
+    def construct_then_let_the_other_thread_build(entry):
+        layer = construct(entry)
+        calls.append(entry["class"])
+        if len(calls) == 6:          # the second layer of the seeded pass (the first four are on meta)
+            go.set()
+            assert built.wait(10)
+        return layer
+
+    def other_thread():
+        go.wait()
+        nn.Linear(64, 64)
+        built.set()
+
+    monkeypatch.setattr(netdesc, "_construct", construct_then_let_the_other_thread_build)
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    raced = netdesc.rebuild(text, seed=7).module.state_dict()
+    thread.join()
+    assert built.is_set()
+    assert all(torch.equal(alone[k], raced[k]) for k in alone)
+
+
 @pytest.mark.parametrize("style", ["sequential_cnn", "class_with_forward", "residual_cat_functional_dropout"])
 def test_a_network_rebuilt_without_weights_is_checked_and_described_alike(style):
     """Does ``weights=False`` give the same description and layers, on the meta device, without touching

@@ -76,16 +76,21 @@ def _weights_under_contention(seeding_module) -> list[bool]:
 
 def test_seeded_weights_do_not_depend_on_another_thread(monkeypatch):
     """Do two grading threads that seed the process-wide generators at the same time each get the weights
-    their own seed gives? (Without the lock, the other thread's seed lands between this one's seeding and
-    its draws: the check below fails then, which it shows first.)"""
+    their own seed gives, with the lock or the block's own generator? (Without both, the other thread's
+    seed lands between this one's seeding and its draws: the check below fails then, which it shows first.)"""
     import contextlib
 
     from dlgrade.train import seeding
 
+    no_own_generator = lambda seed: contextlib.nullcontext()  # noqa: E731
     with monkeypatch.context() as mp:
         mp.setattr(seeding, "GLOBAL_RNG", contextlib.nullcontext())
-        unlocked = _weights_under_contention(seeding)
-    assert not all(unlocked), "the race did not show without the lock: the test cannot tell"
+        mp.setattr(seeding, "OwnGenerator", no_own_generator)
+        assert not all(_weights_under_contention(seeding)), "the race did not show: the test cannot tell"
+    for name, replacement in (("GLOBAL_RNG", contextlib.nullcontext()), ("OwnGenerator", no_own_generator)):
+        with monkeypatch.context() as mp:
+            mp.setattr(seeding, name, replacement)
+            assert all(_weights_under_contention(seeding)), f"without {name}"
     assert all(_weights_under_contention(seeding))
 
 
@@ -105,3 +110,80 @@ def test_seed_torch_leaves_every_generator_dlgrade_uses_as_manual_seed_does(monk
     seed_torch(7)
     assert torch.equal(torch.get_rng_state(), want)
     assert seeded_devices == [("cuda", 7), ("mps", 7)]
+
+
+def _built_while_another_thread_draws(seeding_module) -> torch.Tensor:
+    """The weights of a layer built under ``seeded(1)`` while, between the seeding and the building,
+    another thread draws from torch's process-wide generator without the lock (a hidden test building
+    its own module in a second grading thread)."""
+    import threading
+
+    go, drawn = threading.Event(), threading.Event()
+
+    def other_thread():
+        go.wait()
+        nn.Linear(32, 32)
+        drawn.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    with seeding_module.seeded(1):
+        go.set()
+        assert drawn.wait(10)
+        weight = nn.Linear(16, 16).weight.detach().clone()
+    thread.join()
+    return weight
+
+
+def test_seeded_weights_do_not_depend_on_an_unlocked_draw_in_another_thread(monkeypatch):
+    """Does a seeded block build the weights its seed gives even when another thread draws from torch's
+    process-wide generator in the middle of it, without taking the lock? (The lock holds back only the
+    code that takes it; without the block's own generator the check below fails, which it shows first.)"""
+    import contextlib
+
+    from dlgrade.train import seeding
+
+    alone = build_seeded(nn.Linear, 1, 16, 16).weight.detach().clone()
+    with monkeypatch.context() as mp:
+        mp.setattr(seeding, "OwnGenerator", lambda seed: contextlib.nullcontext())
+        assert not torch.equal(_built_while_another_thread_draws(seeding), alone), "the race did not show"
+    assert torch.equal(_built_while_another_thread_draws(seeding), alone)
+
+
+def test_own_generator_draws_what_manual_seed_gives():
+    """Do layers and random functions in a seeded block give the numbers of torch's process-wide
+    generator after torch.manual_seed (so seeded weights did not change with the block's own generator)?"""
+    def draw():
+        layers = nn.Sequential(nn.Linear(6, 5), nn.Conv2d(3, 4, 3), nn.BatchNorm1d(5), nn.Embedding(7, 3),
+                               nn.LSTM(3, 4))
+        x = torch.empty(4, 4)
+        return [*layers.parameters(), torch.randn(3), torch.rand(2), torch.randint(0, 9, (4,)), torch.randperm(6),
+                x.uniform_(), x.clone().normal_(), torch.bernoulli(torch.full((5,), 0.5)),
+                torch.nn.init.trunc_normal_(torch.empty(3, 3)), torch.nn.init.orthogonal_(torch.empty(3, 3))]
+
+    torch.manual_seed(5)
+    want = draw()
+    with seeded(5):
+        got = draw()
+    assert all(torch.equal(a, b) for a, b in zip(want, got, strict=True))
+
+
+def test_shared_draws_records_only_unlocked_draws_from_the_process_wide_generator():
+    """Does SharedDraws record a module built or a dropout run outside the lock, with where it was called,
+    and nothing for seeded blocks, the lock, an explicit generator, eval mode or a paused block?"""
+    from dlgrade.train.seeding import GLOBAL_RNG, SharedDraws
+
+    with SharedDraws() as draws:
+        nn.Linear(3, 4)                                   # line +1: two draws (weight, bias)
+        with seeded(1):
+            nn.Linear(3, 4), torch.randn(3)
+        with GLOBAL_RNG:
+            torch.randn(2)
+        torch.randperm(5, generator=torch.Generator())
+        nn.Dropout(0.5).eval()(torch.ones(3))
+        with draws.pause():
+            torch.randn(2)
+        nn.Dropout(0.5)(torch.ones(3))
+    names = [f.split(" at ")[0] for f in draws.found]
+    assert names == ["kaiming_uniform_", "uniform_", "dropout"]
+    assert all(f.split(" at ")[1].startswith(__file__) for f in draws.found), draws.found

@@ -20,7 +20,27 @@ import torch
 
 T = TypeVar("T")
 
-GLOBAL_RNG = threading.RLock()
+class HeldLock:
+    """A reentrant lock that tells whether this thread holds it (:meth:`held`)."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._depth = threading.local()
+
+    def __enter__(self):
+        self._lock.acquire()
+        self._depth.n = getattr(self._depth, "n", 0) + 1
+        return self
+
+    def __exit__(self, *exc):
+        self._depth.n -= 1
+        self._lock.release()
+
+    def held(self) -> bool:
+        return getattr(self._depth, "n", 0) > 0
+
+
+GLOBAL_RNG = HeldLock()
 """Held while a block seeds and draws from the process-wide generators (torch, numpy, random).
 
 Grading threads of one batch share the process: without it, one thread's ``manual_seed`` or
@@ -35,6 +55,12 @@ def seeded(seed: int) -> Iterator[None]:
     The previous generator states are restored on exit, so seeding here does not change
     what the caller's code draws afterwards. Other threads wait (:data:`GLOBAL_RNG`) while the
     block runs.
+
+    In this thread, torch's random functions that take a ``generator`` (the initialisations of
+    ``torch.nn.init``, ``Tensor.uniform_``, ``torch.randn``, ...) draw on the CPU from the block's own
+    generator, seeded with ``seed``: the same numbers as from the process-wide one after
+    ``torch.manual_seed(seed)``, which code in another thread can move (a hidden test building a
+    module outside this block) while the lock only holds back the code that takes it.
     """
     cuda_devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with GLOBAL_RNG:
@@ -45,10 +71,57 @@ def seeded(seed: int) -> Iterator[None]:
             random.seed(seed)
             np.random.seed(seed % 2**32)
             try:
-                yield
+                with OwnGenerator(seed):
+                    yield
             finally:
                 random.setstate(py_state)
                 np.random.set_state(np_state)
+
+
+_TENSOR_DRAWS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_", "log_normal_",
+                 "cauchy_", "bernoulli", "multinomial")
+_TORCH_DRAWS = ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson")
+_INIT_DRAWS = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+               "xavier_normal_", "orthogonal_", "sparse_")
+_DRAWS: frozenset = frozenset()
+
+
+def _draws() -> frozenset:
+    """torch's functions that draw random numbers and take a ``generator``."""
+    global _DRAWS
+    if not _DRAWS:
+        _DRAWS = frozenset([getattr(torch.Tensor, n) for n in _TENSOR_DRAWS] + [getattr(torch, n) for n in _TORCH_DRAWS]
+                           + [getattr(torch.nn.init, n) for n in _INIT_DRAWS])
+    return _DRAWS
+
+
+class OwnGenerator(torch.overrides.TorchFunctionMode):
+    """In this thread, while active: torch's random functions called without a ``generator`` on the CPU
+    draw from this mode's own generator, seeded with ``seed``, which no other thread can move.
+
+    A fresh generator with seed ``s`` gives the numbers the process-wide one gives after
+    ``torch.manual_seed(s)``: a block that builds layers gets the weights it got from the seeded
+    process-wide generator. Draws torch makes inside its C++ operations (dropout's masks) still use
+    the process-wide generator."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if kwargs.get("generator") is None and func in _draws() and _on_cpu(args, kwargs):
+            kwargs = {**kwargs, "generator": self.generator}
+        return func(*args, **kwargs)
+
+
+def _on_cpu(args, kwargs) -> bool:
+    """Do a random function's numbers go to the CPU: its first tensor argument, else its ``device``?"""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, torch.Tensor):
+            return value.device.type == "cpu"
+    device = kwargs.get("device")
+    return torch.device(device if device is not None else torch.get_default_device()).type == "cpu"
 
 
 def seed_torch(seed: int) -> None:
@@ -68,3 +141,54 @@ def build_seeded(fn: Callable[..., T], seed: int, *args, **kwargs) -> T:
     """Call ``fn(*args, **kwargs)`` under :func:`seeded` and return what it builds."""
     with seeded(seed):
         return fn(*args, **kwargs)
+
+
+_DROPOUTS = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+
+
+class SharedDraws(torch.overrides.TorchFunctionMode):
+    """In this thread, while active: a record (``found``, "function at file:line") of every draw from
+    torch's process-wide generator made without :data:`GLOBAL_RNG`, that is, one that another grading
+    thread's seeded block or dropout training could see: a random function called without a
+    ``generator`` on the CPU, or a dropout (or RReLU) in training mode. :meth:`pause` for code that
+    runs on the student's side of an in-process run. For exercises' authors and the tests: grading
+    does not use it."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+        functional = torch.nn.functional
+        self._dropouts = {getattr(functional, n): 2 for n in _DROPOUTS} | {functional.rrelu: 3}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if not GLOBAL_RNG.held() and self._shared(func, args, kwargs):
+            self.found.append(f"{getattr(func, '__name__', func)} at {_caller()}")
+        return func(*args, **kwargs)
+
+    @contextmanager
+    def pause(self) -> Iterator[None]:
+        """Nothing recorded, and torch's calls not seen at all, inside the block (this mode on top)."""
+        self.__exit__(None, None, None)
+        try:
+            yield
+        finally:
+            self.__enter__()
+
+    def _shared(self, func, args, kwargs) -> bool:
+        if func in self._dropouts:
+            at = self._dropouts[func]
+            training = kwargs.get("training", args[at] if len(args) > at else func is not torch.nn.functional.rrelu)
+            return bool(training)
+        return kwargs.get("generator") is None and func in _draws() and _on_cpu(args, kwargs)
+
+
+def _caller() -> str:
+    """The innermost frame outside torch and this module, as ``file:line``."""
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None and (frame.f_code.co_filename == __file__
+                                 or "/torch/" in frame.f_code.co_filename.replace("\\", "/")):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
