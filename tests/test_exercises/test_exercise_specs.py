@@ -164,16 +164,17 @@ def test_reference_earns_full_marks(ex_id, grade):
 
 
 @pytest.mark.slow
-def test_hidden_tests_draw_nothing_from_the_shared_generator(ex_id, grade):
-    """Does grading the reference draw nothing from torch's process-wide generator outside the lock?
+@pytest.mark.parametrize("ex_id, sample", SAMPLES, ids=[f"{e}-{s}" for e, s in SAMPLES])
+def test_hidden_tests_draw_nothing_from_the_shared_generator(ex_id, sample, grade):
+    """Does grading each sample draw nothing from torch's process-wide generator outside the lock?
 
     A batch grades its submissions in threads of one process (--workers). Such a draw in one thread
     moves the generator under another thread's dropout training; before seeded() had a generator of
     its own, also under the network another thread was building (ablation's q1 built its reference
     epochs' model outside seeded(): the 'base' variant scored 0.895 graded alone, 0.873 with two workers).
     """
-    found = grade.draws(ex_id, exercise(ex_id).solution_path)
-    assert not found, (f"{ex_id}: the hidden tests draw from torch's process-wide generator outside "
+    found = grade.draws(ex_id, ROOT / "autograder" / ex_id / "samples" / sample)
+    assert not found, (f"{ex_id}/{sample}: the hidden tests draw from torch's process-wide generator outside "
                        f"dlgrade.train.seeded: {sorted(set(found))}")
 
 

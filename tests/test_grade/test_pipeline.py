@@ -165,6 +165,26 @@ def test_worker_failure_costs_one_submission_and_the_worker_is_replaced(grade, m
     assert len(FakeWorker.created) - before == 2
 
 
+def test_a_failed_close_keeps_the_result_and_is_reported(grade, make_submission, read_result, caplog):
+    """When ending a submission's process fails after grading, is its result kept, the batch graded on, and
+    the failure reported as a warning naming the file (not only in the debug log)?"""
+    class FailsToClose(FakeWorker):
+        def open(self, nb, *, student_id, **kw):
+            sub = super().open(nb, student_id=student_id, **kw)
+            if student_id == "stuck":
+                def close():
+                    raise OSError("the process would not die")
+                sub.close = close
+            return sub
+
+    paths = [make_submission(f"{n}.ipynb") for n in ("stuck", "next")]
+    with caplog.at_level("WARNING", logger="dlgrade"):
+        summary = grade(paths, worker_factory=FailsToClose)
+    assert [read_result(summary, n)["score"] for n in ("stuck", "next")] == [7, 7]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("stuck.ipynb" in m and "the process would not die" in m for m in warned), warned
+
+
 def test_sandbox_cannot_see_outputs_tests_or_submissions(grade, course, make_submission, tmp_path):
     """Are the output folder, the hidden tests, the solutions and the submissions' folder hidden from the worker?"""
     path = make_submission("dave.ipynb")

@@ -254,7 +254,9 @@ def grade_one(item: SubmissionFile, worker, *, grading: Grading) -> Job:
             t0 = time.perf_counter()
             try:
                 job.sub.close()
-            except Exception:  # noqa: BLE001 - the result is already computed
+            except Exception as exc:  # noqa: BLE001 - the result is already computed
+                log.warning("%s: graded (the result is kept), but ending its process failed: %s: %s",
+                            item.origin, type(exc).__name__, exc)
                 log.debug("closing the submission of %s failed", item.origin, exc_info=True)
             job.timings["close"] = time.perf_counter() - t0
     job.record["timings"] = {k: round(v, 3) for k, v in job.timings.items()} | {
