@@ -47,3 +47,39 @@ def test_fixed_entries_survive_recalibration(tmp_path):
     assert data["seeds_solved"]["value"] == 8
     assert data["acc"]["n"] == 2 and data["acc"]["value"] < 0.9 and "seeded runs" in data["acc"]["how"]
     assert "Written by: cmd" in path.read_text() and "# Measured on the stand-in." in path.read_text()
+
+
+def test_check_reports_where_hidden_tests_draw_from_the_shared_generator(tmp_path):
+    """Does ``dlgrade calibrate --check`` name the line of a hidden test that builds a torch module outside
+    ``seeded`` (a draw another grading thread's dropout training would see), and not one built under it?"""
+    import shutil
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import dlgrade.cli.calibrate  # noqa: F401 - registers the command
+    from dlgrade.cli import app
+
+    course = tmp_path / "course"
+    shutil.copytree(Path(__file__).parents[1] / "test_grade" / "tiny_course", course)
+    tests = course / "autograder" / "tiny" / "tests.py"
+    source = tests.read_text()
+    tests.write_text(source + '''
+
+@question("q4", points=0, title="builds torch objects of its own")
+def q4(sub, t):
+    import torch
+
+    from dlgrade.train import seeded
+
+    torch.nn.Linear(2, 2)                                  # shared generator
+    with seeded(0):
+        torch.nn.Linear(2, 2)                              # its own
+''')
+    unseeded = len(source.splitlines()) + 9
+    result = CliRunner().invoke(app, ["calibrate", "tiny", "--check", "--course", str(course)])
+    assert "draw from torch's process-wide generator" in result.output, result.output
+    flagged = [line.strip() for line in result.output.splitlines() if "tests.py:" in line]
+    assert flagged and all(line.endswith(f" at autograder/tiny/tests.py:{unseeded}") for line in flagged), \
+        (unseeded, flagged)
+    assert {line.split(" at ")[0] for line in flagged} == {"kaiming_uniform_", "uniform_"}

@@ -1,7 +1,6 @@
 """Shared by the exercise tests: discovery of exercises and one cached grading run per notebook."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -60,12 +59,10 @@ def grade():
         if key not in cache:
             exercise = Exercise.load(ROOT, ex_id)
             try:
-                if not questions:
-                    with recording_shared_draws() as draws:
-                        cache[key] = run_trusted(exercise, Path(path), profile="quick")
-                    run.shared_draws[key[:2]] = draws.found
-                else:
-                    cache[key] = run_trusted(exercise, Path(path), profile="quick", questions=questions)
+                draws: list[str] | None = None if questions else []    # watched on full runs
+                cache[key] = run_trusted(exercise, Path(path), profile="quick", questions=questions,
+                                         shared_draws=draws)
+                run.shared_draws[key] = draws
             finally:
                 plt.close("all")
         return cache[key]
@@ -74,61 +71,8 @@ def grade():
         """The hidden tests' draws from torch's process-wide generator (seeding.SharedDraws) while
         grading ``path`` with every question."""
         run(ex_id, path)
-        return run.shared_draws[(ex_id, notebook_key(read_notebook(path)))]
+        return run.shared_draws[(ex_id, notebook_key(read_notebook(path)), ())]
 
     run.shared_draws = {}
     run.draws = shared_draws
     return run
-
-
-@contextlib.contextmanager
-def recording_shared_draws():
-    """seeding.SharedDraws over an in-process run, paused while the notebook's code runs: its cells and
-    the requests the hidden tests make to it (the student's side, a process of its own when grading)."""
-    from dlgrade.harness import local
-    from dlgrade.harness.submission import LocalSubmission
-    from dlgrade.train.seeding import SharedDraws
-
-    run_cells, send = local.run_cells, LocalSubmission._send
-    with SharedDraws() as draws:
-        def paused(fn):
-            def call(*args, **kwargs):
-                with draws.pause():
-                    return fn(*args, **kwargs)
-            return call
-
-        local.run_cells, LocalSubmission._send = paused(run_cells), paused(send)
-        try:
-            yield draws
-        finally:
-            local.run_cells, LocalSubmission._send = run_cells, send
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _AGREEMENT:
-        terminalreporter.section("self-check agreement")
-        for ex_id in sorted(_AGREEMENT):
-            seen, misses, unseen = _AGREEMENT[ex_id]
-            rate = f"{seen / misses:.0%}" if misses else "n/a"
-            terminalreporter.write_line(f"{ex_id:<12} {seen}/{misses} lost questions flagged by self-checks ({rate})"
-                                        + (f"  (missed: {', '.join(unseen)})" if unseen else ""))
-    if not _KILLS:
-        return
-    terminalreporter.section("mutant kill rate")
-    total = killed = equivalents = 0
-    for ex_id in sorted(_KILLS):
-        outcomes = _KILLS[ex_id]
-        mutants = [(name, hit) for name, hit, equivalent in outcomes if not equivalent]
-        same = [name for name, hit, equivalent in outcomes if equivalent]
-        k = sum(hit for _, hit in mutants)
-        total, killed, equivalents = total + len(mutants), killed + k, equivalents + len(same)
-        survivors = ", ".join(name for name, hit in mutants if not hit)
-        charged = ", ".join(name for name, hit, equivalent in outcomes if equivalent and hit)
-        terminalreporter.write_line(
-            f"{ex_id:<12} {k}/{len(mutants)} killed"
-            + (f", {len(same)} equivalent (expected to survive: {', '.join(same)})" if same else "")
-            + (f"  (survived: {survivors})" if survivors else "")
-            + (f"  (equivalent but charged: {charged})" if charged else ""))
-    rate = f"{killed / total:.0%}" if total else "n/a"
-    terminalreporter.write_line(f"{'all':<12} {killed}/{total} killed ({rate})"
-                                + (f", {equivalents} equivalent" if equivalents else ""))

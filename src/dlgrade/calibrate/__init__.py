@@ -17,6 +17,7 @@ notebook earns nothing.
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,10 @@ class Verification:
     """Per seed: (earned, max) of the reference solution."""
     untouched: tuple
     """(earned, max) of the untouched student notebook."""
+    shared_draws: tuple[str, ...] = ()
+    """Where the hidden tests drew from torch's process-wide generator outside ``seeded`` while grading
+    the reference (``run_trusted``'s ``shared_draws``): with ``--workers`` such a draw can change what
+    another grading thread's dropout network learns. Reported, not a failure."""
 
     @property
     def ok(self) -> bool:
@@ -137,12 +142,13 @@ class Verification:
 
 def verify(ex, *, profile: str, seeds: int = 2, progress=None) -> Verification:
     """Does the reference still pass with full marks, and the template earn 0?"""
-    reference = []
+    reference, draws = [], []
     for seed in range(seeds):
-        results = run_trusted(ex, ex.solution_path, profile=profile, train_seed=seed)
+        results = run_trusted(ex, ex.solution_path, profile=profile, train_seed=seed, shared_draws=draws)
         reference.append((sum(r.earned for r in results), sum(r.points for r in results)))
         if progress:
             progress(seed + 1, seeds + 1)
     results = run_trusted(ex, ex.template_path, profile=profile, student_id="untouched")
     untouched = (sum(r.earned for r in results), sum(r.points for r in results))
-    return Verification(reference, untouched)
+    course = f"{Path(ex.root).resolve()}{os.sep}"      # paths in the course, relative to it
+    return Verification(reference, untouched, tuple(dict.fromkeys(d.replace(course, "") for d in draws)))

@@ -30,6 +30,13 @@ def calibrate(
         for seed, (earned, total) in enumerate(result.reference):
             console.print(f"reference, seed {seed}: {earned:g}/{total:g}")
         console.print(f"untouched notebook: {result.untouched[0]:g}/{result.untouched[1]:g}")
+        if result.shared_draws:
+            console.print("warning: the hidden tests draw from torch's process-wide generator outside "
+                          "dlgrade.train.seeded, which another grading thread's dropout training also draws "
+                          "from (--workers): build their torch objects under seeded(...)", style="yellow",
+                          markup=False, highlight=False)
+            for where in result.shared_draws:
+                console.print(f"  {where}", markup=False, highlight=False, soft_wrap=True)
         console.print("OK" if result.ok else "FAILED: the reference must score full marks and the template 0")
         raise typer.Exit(0 if result.ok else 1)
     table = Table("measurement", "bound", "mean", "std", "n", "pass mark")

@@ -17,8 +17,15 @@ from dlgrade.harness.submission import CellRun, LocalSubmission, grader_fingerpr
 
 
 def run_trusted(exercise: Exercise, notebook: Path, *, profile: str = "quick", train_seed: int = 0,
-                calibrating: bool = False, questions: list[str] | None = None, student_id: str = "reference"):
-    """Execute ``notebook`` in-process and run the exercise's hidden tests on it."""
+                calibrating: bool = False, questions: list[str] | None = None, student_id: str = "reference",
+                shared_draws: list[str] | None = None):
+    """Execute ``notebook`` in-process and run the exercise's hidden tests on it.
+
+    ``shared_draws``: a list to which the hidden tests' draws from torch's process-wide generator
+    outside ``dlgrade.train.seeded`` are added (``seeding.SharedDraws``; the notebook's own code, and
+    its answers to requests, are not watched). With ``--workers`` such a draw can change what another
+    grading thread's dropout network learns.
+    """
     os.environ["DLGRADE_GRADING"] = "1"
     try:
         nb = read_notebook(notebook)
@@ -27,13 +34,25 @@ def run_trusted(exercise: Exercise, notebook: Path, *, profile: str = "quick", t
         deadline = time.monotonic() + prof.time_limit
         grader_fingerprints()               # dlgrade's and torch's objects before the notebook can change them
         runs = run_cells(code_cells(nb), ns, deadline=deadline)
+        watch = None
+        if shared_draws is not None:
+            from dlgrade.train.seeding import SharedDraws
+
+            watch = SharedDraws()
         sub = LocalSubmission(ns, cells=[CellRun(c.index, c.cell_id, status, msg) for c, status, msg in runs],
                               markdown_answers=short_answers(nb), timeout=prof.request_timeout,
-                              sources=[c.source for c in code_cells(nb)])
+                              sources=[c.source for c in code_cells(nb)],
+                              student_side=watch.pause if watch is not None else None)
         ctx = Context(exercise, profile, student_id=student_id, train_seed=train_seed, calibrating=calibrating)
         wanted = load_questions(exercise.tests_path)
         if questions:
             wanted = [q for q in wanted if q.id in questions]
-        return [run_question(q, sub, ctx) for q in wanted]
+        if watch is None:
+            return [run_question(q, sub, ctx) for q in wanted]
+        try:
+            with watch:
+                return [run_question(q, sub, ctx) for q in wanted]
+        finally:
+            shared_draws.extend(watch.found)
     finally:
         os.environ.pop("DLGRADE_GRADING", None)

@@ -300,19 +300,23 @@ class LocalSubmission(Submission):
     check passes or fails here exactly as it would in the grader.
     """
 
-    def __init__(self, namespace: dict, *, device: str = "auto", **kwargs):
+    def __init__(self, namespace: dict, *, device: str = "auto", student_side=None, **kwargs):
+        """``student_side``: a context manager factory, entered around each request's answer (the part a
+        sandboxed run does in the student's process)."""
         super().__init__(**kwargs)
         from dlgrade.harness.ops import Dispatcher
 
         self._memory = MemoryStore()
         self._dispatcher = Dispatcher(namespace, self._memory, device=device)
+        self._student_side = student_side or contextlib.nullcontext
 
     def _store(self):
         return self._memory
 
     def _send(self, op: str, fields: dict, timeout: float):
         request = json.loads(json.dumps({"op": op, "fields": fields}))
-        response = json.loads(json.dumps(self._dispatcher.handle(request)))
+        with self._student_side():
+            response = json.loads(json.dumps(self._dispatcher.handle(request)))
         if not response.get("ok"):
             raise StudentError.from_dict(response.get("error") or {})
         return decode(response.get("value"), self._memory)

@@ -20,6 +20,7 @@ import torch
 
 T = TypeVar("T")
 
+
 class HeldLock:
     """A reentrant lock that tells whether this thread holds it (:meth:`held`)."""
 
@@ -121,7 +122,7 @@ def _on_cpu(args, kwargs) -> bool:
         if isinstance(value, torch.Tensor):
             return value.device.type == "cpu"
     device = kwargs.get("device")
-    return torch.device(device if device is not None else torch.get_default_device()).type == "cpu"
+    return (torch.device(device) if device is not None else torch.empty(0).device).type == "cpu"
 
 
 def seed_torch(seed: int) -> None:
@@ -157,23 +158,24 @@ class SharedDraws(torch.overrides.TorchFunctionMode):
     def __init__(self):
         super().__init__()
         self.found: list[str] = []
+        self._paused = False
         functional = torch.nn.functional
         self._dropouts = {getattr(functional, n): 2 for n in _DROPOUTS} | {functional.rrelu: 3}
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if not GLOBAL_RNG.held() and self._shared(func, args, kwargs):
+        if not self._paused and not GLOBAL_RNG.held() and self._shared(func, args, kwargs):
             self.found.append(f"{getattr(func, '__name__', func)} at {_caller()}")
         return func(*args, **kwargs)
 
     @contextmanager
     def pause(self) -> Iterator[None]:
-        """Nothing recorded, and torch's calls not seen at all, inside the block (this mode on top)."""
-        self.__exit__(None, None, None)
+        """Nothing recorded inside the block."""
+        was, self._paused = self._paused, True
         try:
             yield
         finally:
-            self.__enter__()
+            self._paused = was
 
     def _shared(self, func, args, kwargs) -> bool:
         if func in self._dropouts:
@@ -185,9 +187,9 @@ class SharedDraws(torch.overrides.TorchFunctionMode):
 
 def _caller() -> str:
     """The innermost frame outside torch and this module, as ``file:line``."""
-    import sys
+    import inspect
 
-    frame = sys._getframe(2)
+    frame = inspect.currentframe()
     while frame is not None and (frame.f_code.co_filename == __file__
                                  or "/torch/" in frame.f_code.co_filename.replace("\\", "/")):
         frame = frame.f_back
