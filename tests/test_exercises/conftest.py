@@ -40,7 +40,8 @@ def kill_tally() -> dict[str, list[tuple[str, bool, bool]]]:
 def grade():
     """``grade(ex_id, path, questions=None) -> list[QuestionResult]``: run_trusted on the quick
     profile, cached by notebook content, so the reference solution and samples/reference.ipynb
-    (or the assignment and samples/untouched.ipynb) share one run."""
+    (or the assignment and samples/untouched.ipynb) share one run. ``grade.draws(ex_id, path)``: that
+    run's draws from torch's shared generator (``run_trusted``'s ``shared_draws``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,3 +77,33 @@ def grade():
     run.shared_draws = {}
     run.draws = shared_draws
     return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _AGREEMENT:
+        terminalreporter.section("self-check agreement")
+        for ex_id in sorted(_AGREEMENT):
+            seen, misses, unseen = _AGREEMENT[ex_id]
+            rate = f"{seen / misses:.0%}" if misses else "n/a"
+            terminalreporter.write_line(f"{ex_id:<12} {seen}/{misses} lost questions flagged by self-checks ({rate})"
+                                        + (f"  (missed: {', '.join(unseen)})" if unseen else ""))
+    if not _KILLS:
+        return
+    terminalreporter.section("mutant kill rate")
+    total = killed = equivalents = 0
+    for ex_id in sorted(_KILLS):
+        outcomes = _KILLS[ex_id]
+        mutants = [(name, hit) for name, hit, equivalent in outcomes if not equivalent]
+        same = [name for name, hit, equivalent in outcomes if equivalent]
+        k = sum(hit for _, hit in mutants)
+        total, killed, equivalents = total + len(mutants), killed + k, equivalents + len(same)
+        survivors = ", ".join(name for name, hit in mutants if not hit)
+        charged = ", ".join(name for name, hit, equivalent in outcomes if equivalent and hit)
+        terminalreporter.write_line(
+            f"{ex_id:<12} {k}/{len(mutants)} killed"
+            + (f", {len(same)} equivalent (expected to survive: {', '.join(same)})" if same else "")
+            + (f"  (survived: {survivors})" if survivors else "")
+            + (f"  (equivalent but charged: {charged})" if charged else ""))
+    rate = f"{killed / total:.0%}" if total else "n/a"
+    terminalreporter.write_line(f"{'all':<12} {killed}/{total} killed ({rate})"
+                                + (f", {equivalents} equivalent" if equivalents else ""))
