@@ -82,7 +82,9 @@ def test_seeded_weights_do_not_depend_on_another_thread(monkeypatch):
 
     from dlgrade.train import seeding
 
-    no_own_generator = lambda seed: contextlib.nullcontext()  # noqa: E731
+    def no_own_generator(seed):
+        return contextlib.nullcontext()
+
     with monkeypatch.context() as mp:
         mp.setattr(seeding, "GLOBAL_RNG", contextlib.nullcontext())
         mp.setattr(seeding, "OwnGenerator", no_own_generator)
@@ -174,7 +176,7 @@ def test_shared_draws_records_only_unlocked_draws_from_the_process_wide_generato
     from dlgrade.train.seeding import GLOBAL_RNG, SharedDraws
 
     with SharedDraws() as draws:
-        nn.Linear(3, 4)                                   # line +1: two draws (weight, bias)
+        nn.Linear(3, 4)                                   # two draws: weight and bias
         with seeded(1):
             nn.Linear(3, 4), torch.randn(3)
         with GLOBAL_RNG:
