@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -84,16 +85,13 @@ _TENSOR_DRAWS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_",
 _TORCH_DRAWS = ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson")
 _INIT_DRAWS = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
                "xavier_normal_", "orthogonal_", "sparse_")
-_DRAWS: frozenset = frozenset()
 
 
+@functools.cache
 def _draws() -> frozenset:
     """torch's functions that draw random numbers and take a ``generator``."""
-    global _DRAWS
-    if not _DRAWS:
-        _DRAWS = frozenset([getattr(torch.Tensor, n) for n in _TENSOR_DRAWS] + [getattr(torch, n) for n in _TORCH_DRAWS]
-                           + [getattr(torch.nn.init, n) for n in _INIT_DRAWS])
-    return _DRAWS
+    return frozenset([getattr(torch.Tensor, n) for n in _TENSOR_DRAWS] + [getattr(torch, n) for n in _TORCH_DRAWS]
+                     + [getattr(torch.nn.init, n) for n in _INIT_DRAWS])
 
 
 class OwnGenerator(torch.overrides.TorchFunctionMode):
@@ -145,6 +143,7 @@ def build_seeded(fn: Callable[..., T], seed: int, *args, **kwargs) -> T:
 
 
 _DROPOUTS = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+"""torch.nn.functional's dropouts: ``training`` is their third argument, True unless given."""
 
 
 class SharedDraws(torch.overrides.TorchFunctionMode):
@@ -160,7 +159,8 @@ class SharedDraws(torch.overrides.TorchFunctionMode):
         self.found: list[str] = []
         self._paused = False
         functional = torch.nn.functional
-        self._dropouts = {getattr(functional, n): 2 for n in _DROPOUTS} | {functional.rrelu: 3}
+        self._training_at = {getattr(functional, n): (2, True) for n in _DROPOUTS} | {functional.rrelu: (3, False)}
+        """Per function that draws in training mode only: where its ``training`` argument is, and its default."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -178,10 +178,9 @@ class SharedDraws(torch.overrides.TorchFunctionMode):
             self._paused = was
 
     def _shared(self, func, args, kwargs) -> bool:
-        if func in self._dropouts:
-            at = self._dropouts[func]
-            training = kwargs.get("training", args[at] if len(args) > at else func is not torch.nn.functional.rrelu)
-            return bool(training)
+        if func in self._training_at:
+            at, default = self._training_at[func]
+            return bool(kwargs.get("training", args[at] if len(args) > at else default))
         return kwargs.get("generator") is None and func in _draws() and _on_cpu(args, kwargs)
 
 
