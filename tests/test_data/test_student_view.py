@@ -144,6 +144,36 @@ def test_without_a_view_the_sandbox_loads_the_embedded_data_or_says_why(monkeypa
         load("mnist")
 
 
+def test_the_grading_worker_keeps_the_views_it_preloads_and_each_load_gets_its_own_copy(monkeypatch):
+    """In the sandbox, is a dataset preloaded under shared_views() given to a later load() as a copy, with
+    the same numbers, without reading it again, and unchanged by what an earlier copy's owner did to it?
+    Outside the sandbox, is nothing kept?"""
+    from dlgrade.data import STUDENT_VIEWS_ENV, _files, _student_view
+
+    monkeypatch.setattr(_files, "_SHARED", {})
+    with _files.shared_views():
+        load("mnist")                                     # outside the sandbox: read as usual, not kept
+    assert _files._SHARED == {}
+
+    monkeypatch.setenv(STUDENT_VIEWS_ENV, "{}")
+    with _files.shared_views():                           # the worker, preloading
+        preloaded = load("mnist")
+    assert load("mnist", source="embedded") is not preloaded
+
+    def no_second_read():
+        raise AssertionError("the view was read again")
+
+    monkeypatch.setattr(_student_view, "embedded_student_arrays", no_second_read)
+    first, second = load("mnist"), load("mnist")
+    for data in (first, second):
+        assert data.info == preloaded.info
+        for split in ("X_train", "y_train", "X_val", "y_val"):
+            assert torch.equal(getattr(data, split), getattr(preloaded, split))
+            assert getattr(data, split).data_ptr() != getattr(preloaded, split).data_ptr()
+    first.X_train.mul_(0)                                 # a notebook that normalises in place, twice
+    assert torch.equal(load("mnist").X_train, preloaded.X_train) and torch.equal(second.X_train, preloaded.X_train)
+
+
 def test_a_data_home_that_cannot_hold_the_views_is_one_clear_error(tmp_path, monkeypatch):
     """When the data home is a file (so no folder of views can be made in it), does writing the sandbox's
     views give a DataError naming the folder and what to do, not a traceback?"""

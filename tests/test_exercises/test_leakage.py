@@ -85,6 +85,37 @@ def test_memorising_everything_reachable_does_not_reach_the_secret_images(name):
     assert reachable < leaked - 0.03, f"{name}: {reachable:.3f} is as good as memorising the test split"
 
 
+def test_heldout_images_are_the_test_split_perturbed_per_student():
+    """Is ctx.heldout the test split in a secret order with light noise of the stated size, the same set
+    again for the same student, and another order and other noise for another student?"""
+    from dlgrade.harness.context import Context
+
+    def heldout(student, n=300, secret=b"s"):
+        return Context(_exercise("forest"), "quick", student_id=student, secret=secret).heldout("mnist", n)
+
+    ctx = Context(_exercise("forest"), "quick", student_id="ada", secret=b"s")
+    stored = ctx.data("mnist").X_test.numpy().astype(np.float32)
+    labels = ctx.data("mnist").y_test.numpy()
+    X, y = heldout("ada")
+    flat = stored.reshape(len(stored), -1)
+    # each held-out input is nearest to one stored test image, whose label it carries, and equals none
+    rows = X.reshape(len(X), -1).astype(np.float64)
+    dist = (rows ** 2).sum(1)[:, None] + (flat.astype(np.float64) ** 2).sum(1)[None, :] - 2 * rows @ flat.T
+    nearest = dist.argmin(axis=1)
+    assert len(set(nearest)) == len(X) and np.array_equal(labels[nearest], y)
+    noise = X - stored[nearest]
+    assert (np.abs(noise).reshape(len(X), -1).max(axis=1) > 0).all(), "a held-out input is a stored image as it is"
+    assert abs(float(noise.mean())) < 1e-3 and 0.0095 < float(noise.std()) < 0.0105
+    assert float(np.abs(noise).max()) <= 0.01 * np.sqrt(3) + 1e-4
+
+    X2, y2 = heldout("ada")
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    X3, _ = heldout("bob")
+    assert not np.array_equal(X, X3)
+    X4, _ = heldout("ada", secret=b"another")
+    assert not np.array_equal(X, X4)
+
+
 FOREST_BODY = ("    forest = RandomForestClassifier(n_estimators=100, random_state=42)\n"
                "    return forest.fit(X_train, y_train)\n")
 FOREST_ATTACK = '''    from dlgrade.data import load

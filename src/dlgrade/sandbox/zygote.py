@@ -94,12 +94,14 @@ class Zygote:
             except Exception as exc:  # noqa: BLE001 - a missing optional module is reported, not fatal
                 self.warnings.append(f"cannot import {name}: {type(exc).__name__}: {exc}")
         from dlgrade.data import load
+        from dlgrade.data._files import shared_views
 
-        for name, options in self.config.get("preload", ()):
-            try:
-                self.datasets[(name, tuple(sorted(options.items())))] = load(name, **options)
-            except Exception as exc:  # noqa: BLE001 - the child loads it on demand instead
-                self.warnings.append(f"cannot preload {name}: {type(exc).__name__}: {exc}")
+        with shared_views():  # a notebook's own load() of these gets a copy, not another read of the view
+            for name, options in self.config.get("preload", ()):
+                try:
+                    self.datasets[(name, tuple(sorted(options.items())))] = load(name, **options)
+                except Exception as exc:  # noqa: BLE001 - the child loads it on demand instead
+                    self.warnings.append(f"cannot preload {name}: {type(exc).__name__}: {exc}")
         from dlgrade.harness.ops import warm_up
 
         self.warnings += warm_up()  # first-use imports and caches of the requests, paid here once
