@@ -167,8 +167,11 @@ def _from_view(spec: FileBacked, views: str, *, source: str, student: bool) -> D
     if not student:
         raise DataError(f"{spec.title}'s test split stays with the grader: the grading sandbox loads the "
                         "train and validation splits only", hint="leave out student=False")
-    if source == "embedded":
+    def embedded() -> Dataset:
         return _kept(spec, "embedded", lambda: spec.embedded(student=True))
+
+    if source == "embedded":
+        return embedded()
     try:
         paths = json.loads(views)
     except ValueError:
@@ -184,7 +187,7 @@ def _from_view(spec: FileBacked, views: str, *, source: str, student: bool) -> D
 
         return _kept(spec, path, from_file)
     if source == "auto":
-        return _kept(spec, "embedded", lambda: spec.embedded(student=True))
+        return embedded()
     raise DataError(f"{spec.title} from the {source} is not available while grading: the sandbox holds only "
                     "the data of the exercise's profile", hint="load it with the options the exercise gives")
 
