@@ -33,9 +33,22 @@ def test_info_lists_every_dataset_and_its_default_source(app, tmp_path):
 def test_info_names_the_folders(app, tmp_path):
     """Does `data info` report the data home and data directory it looked in?"""
     home, mine = tmp_path / "h", tmp_path / "mine"
+    mine.mkdir()
     result = CliRunner().invoke(app, ["data", "info", "--data-home", str(home), "--data-dir", str(mine)])
     assert result.exit_code == 0
     assert f"data home: {home}\n" in result.output and f"data directory: {mine}\n" in result.output
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_info_says_when_the_data_directory_is_not_a_folder(app, tmp_path, kind):
+    """A typo in --data-dir falls back to other sources: does `data info` say that nothing is read from it?"""
+    mine = tmp_path / "mine"
+    if kind == "file":
+        mine.write_text("not a folder")
+    result = CliRunner().invoke(app, ["data", "info", "--data-dir", str(mine)])
+    assert result.exit_code == 0
+    said = "not a folder" if kind == "file" else "does not exist"
+    assert f"data directory: {mine} ({said}: nothing is read from it)" in result.output
 
 
 def test_fetch_offline_raises_the_data_error(app, monkeypatch):

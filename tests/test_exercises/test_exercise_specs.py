@@ -57,7 +57,10 @@ def test_exercises_found():
 
 
 def test_spec_loads(ex_id):
-    """Does exercise.yaml load, with both profiles, valid recipes and readable thresholds?"""
+    """Does exercise.yaml load, with both profiles, valid recipes and readable thresholds? Does every
+    recipe bound the networks the grader trains with it (``max_flops``, within what a rebuild accepts), so
+    that no submission can hold the grader's own process with a costly network?"""
+    from dlgrade.harness.netdesc import MAX_FLOPS
     from dlgrade.train import Recipe
 
     ex = exercise(ex_id)
@@ -65,7 +68,9 @@ def test_spec_loads(ex_id):
     assert ex.solution_path.exists(), f"{ex.solution_path} is missing"
     for name, profile in ex.profiles.items():
         for recipe_name, recipe in profile.recipes.items():
-            Recipe.from_dict(recipe, where=f"{ex_id}: {name}.recipes.{recipe_name}")
+            where = f"{ex_id}: {name}.recipes.{recipe_name}"
+            rules = Recipe.from_dict(recipe, where=where)
+            assert rules.max_flops and rules.max_flops <= MAX_FLOPS, f"{where}: max_flops {rules.max_flops}"
         assert ex.thresholds_path(name).exists(), f"{ex.thresholds_path(name)} is missing"
         ex.thresholds(name)
 

@@ -37,6 +37,25 @@ def test_metadata_id_is_used_but_never_over_the_lms_name(tmp_path):
     assert identify(tmp_path / "roe_777_1_homework.ipynb", "").student_id == "777"
 
 
+def test_a_metadata_id_never_takes_another_students_file_name(tmp_path):
+    """A student writes a classmate's id into the notebook's metadata: does the classmate's file keep its id and
+    its score (no duplicate), while the claiming file is graded under its own name with a note saying why? Two
+    plain files that only their metadata names still get the metadata ids."""
+    claim = b'{"cells": [], "metadata": {"dlgrade": {"student_id": "alice"}}, "nbformat": 4, "nbformat_minor": 5}'
+    (tmp_path / "alice.ipynb").write_bytes(NOTEBOOK)
+    (tmp_path / "mallory.ipynb").write_bytes(claim)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "homework.ipynb").write_bytes(claim.replace(b"alice", b"s1"))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "homework.ipynb").write_bytes(claim.replace(b"alice", b"s2"))
+    found = find_submissions([tmp_path], inputs_dir=tmp_path / "inputs")
+    assert [(f.student_id, f.id_source) for f in found.files] == [
+        ("alice", "file name"), ("mallory", "file name"), ("s1", "metadata"), ("s2", "metadata")]
+    assert found.duplicates == {}
+    (mallory,) = [f for f in found.files if f.student_id == "mallory"]
+    assert any("metadata says student 'alice', whose own file is in the batch" in n for n in mallory.notes)
+
+
 def test_canvas_zip_is_unpacked_and_named(tmp_path):
     """Does a Canvas zip give one submission per notebook with Canvas ids, ignoring other files?"""
     archive = tmp_path / "submissions.zip"

@@ -104,10 +104,10 @@ def _net(width: int):
 
 def test_network_above_the_compute_limit_is_refused_by_its_size_not_by_a_clock():
     """Is a network above the recipe's max_flops refused with its measured cost, while one below trains?"""
-    from dlgrade.harness.models import forward_flops, train_network
+    from dlgrade.harness.models import train_network
 
     small, large = _net(16), _net(4096)
-    assert forward_flops(small.module, np.zeros(8, np.float32)) == 2 * (8 * 16 + 16 * 2)
+    assert small.flops((8,)) == 2 * (8 * 16 + 16 * 2)
     ctx = _blobs_ctx(max_flops=10_000)
     assert train_network(small, ctx, "blobs", "r", seed=0)["stopped"] == "completed"
     with pytest.raises(StudentError, match=r"needs 81\.9 kFLOP per blobs example.*at most 10 kFLOP") as info:

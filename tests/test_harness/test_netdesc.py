@@ -443,6 +443,74 @@ def test_forged_descriptions_are_refused():
         netdesc.rebuild("x" * (netdesc.MAX_CHARS + 1))
 
 
+FLOP_CASES = {
+    "mlp": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 7), nn.ReLU(), nn.Linear(7, 3)), (3, 2, 2)),
+    "linear_on_sequences": (lambda: nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2)), (6, 5)),
+    "cnn": (lambda: nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                  nn.Conv2d(8, 4, (3, 1), stride=2, bias=False), nn.Flatten(), nn.LazyLinear(2)),
+            (3, 12, 12)),
+    "grouped_dilated": (lambda: nn.Sequential(nn.Conv2d(4, 8, 3, groups=2, dilation=2), nn.Flatten(2),
+                                                     nn.Conv1d(8, 8, 1)),
+                        (4, 9, 9)),
+    "conv1d_3d": (lambda: nn.Sequential(nn.Conv1d(2, 4, 5, padding=2), nn.Unflatten(1, (1, 4, 1)),
+                                        nn.Conv3d(1, 2, 3, padding=1)), (2, 16)),
+    "transposed": (lambda: nn.Sequential(nn.ConvTranspose2d(3, 6, 3, stride=2, groups=3), nn.Flatten(2),
+                                         nn.ConvTranspose1d(6, 2, 2)), (3, 5, 5)),
+}
+
+
+@pytest.mark.parametrize("name", FLOP_CASES)
+def test_flops_are_counted_as_torch_counts_them(name):
+    """Does ``Network.flops`` (counted on the meta device, nothing run) agree with torch's FlopCounterMode
+    running the rebuilt network for real, for linear, grouped, dilated, 1-D, 3-D and transposed layers?"""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    make, shape = FLOP_CASES[name]
+    model = make()
+    model(torch.zeros(2, *shape))     # materialise lazy layers
+    net = netdesc.rebuild(netdesc.describe(model, torch.zeros(2, *shape)), seed=0)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        net.module(torch.zeros(1, *shape))
+    assert net.flops(shape) == counter.get_total_flops() > 0
+
+
+class Reuse(nn.Module):
+    """One layer applied ``times`` times: weight sharing, which a description may use as often as it likes."""
+
+    def __init__(self, layer, times):
+        super().__init__()
+        self.layer, self.times = layer, times
+
+    def forward(self, x):
+        for _ in range(self.times):
+            x = self.layer(x)
+        return x
+
+
+def test_a_network_too_costly_to_run_is_refused_before_anything_runs():
+    """Is a description whose forward pass needs more than MAX_FLOPS, or produces more than MAX_ELEMENTS, per
+    example refused without the grader's process running one real operation? Is one traced on another input
+    than the grader's sample refused?"""
+    costly = netdesc.describe(Reuse(nn.Conv2d(64, 64, 3, padding=1), 20), torch.zeros(1, 64, 32, 32))
+    huge = netdesc.describe(Reuse(nn.ReLU(), 12), torch.zeros(1, 1 << 20))
+    cheap = netdesc.describe(Reuse(nn.Conv2d(64, 64, 3, padding=1), 2), torch.zeros(1, 64, 32, 32))
+    devices = []
+    hook = torch.nn.modules.module.register_module_forward_pre_hook(lambda m, args: devices.append(args[0].device))
+    try:
+        with pytest.raises(StudentError, match=r"needs more than 1 GFLOP per example; use fewer") as info:
+            netdesc.rebuild(costly, seed=0)
+        assert "While executing" not in info.value.message, info.value.message
+        with pytest.raises(StudentError, match=r"produces more than 10,000,000 numbers per example"):
+            netdesc.rebuild(huge, seed=0)
+        assert devices and all(device.type == "meta" for device in devices), devices
+        with pytest.raises(StudentError, match=r"traced on an input of shape \(1, 64, 32, 32\), not on the "
+                                               r"grader's sample of shape \(4, 64, 32, 32\)"):
+            netdesc.rebuild(cheap, seed=0, input_shape=(4, 64, 32, 32))
+        assert netdesc.rebuild(cheap, seed=0, input_shape=(1, 64, 32, 32)).output_shape == (1, 64, 32, 32)
+    finally:
+        hook.remove()
+
+
 def test_submission_network_goes_through_the_harness_channel():
     """Does ``sub.network`` describe on the student side and return a network rebuilt on this side?"""
     ns = {"build": lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))}

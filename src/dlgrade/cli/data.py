@@ -28,8 +28,11 @@ def info(data_dir: Path | None = DATA_DIR, data_home: Path | None = DATA_HOME) -
 
     console = Console()
     console.print(Text(f"data home: {get_data_home(data_home)}"), soft_wrap=True)
-    console.print(Text(f"data directory: {get_data_dir(data_dir) or 'none (set --data-dir or DLGRADE_DATA)'}"),
-                  soft_wrap=True)
+    chosen = get_data_dir(data_dir)
+    missing = "" if chosen is None or chosen.is_dir() else (
+        " (not a folder: nothing is read from it)" if chosen.exists() else " (does not exist: nothing is read from it)")
+    console.print(Text(f"data directory: {chosen or 'none (set --data-dir or DLGRADE_DATA)'}{missing}",
+                       style="bold red" if missing else ""), soft_wrap=True)
     table = Table()
     for column in ("dataset", "available", "used by default", "from"):
         table.add_column(column, overflow="fold")

@@ -8,11 +8,14 @@ skipped) or zips as downloaded from an LMS (see :mod:`.unpack_zip`).
 1. an LMS file name: Canvas ``name[_LATE]_<user id>_<submission id>_<file>``
    gives the Canvas user id (what Canvas's gradebook import matches on);
    Moodle ``<Full Name>_<id>_assignsubmission_file_<file>`` gives its id;
-2. else the notebook's ``metadata.dlgrade.student_id``;
+2. else the notebook's ``metadata.dlgrade.student_id``, unless another file of
+   the batch has that id by its name (then this file keeps its own name);
 3. else the file name without ``.ipynb``.
 
 The file name wins over the metadata because the LMS wrote it while the
-student can edit the metadata. An LMS name is read from the file's own name,
+student can edit the metadata: a notebook that claims another student's id in
+its metadata is graded under its own file name, and never turns the other
+student's file into a duplicate. An LMS name is read from the file's own name,
 whatever folder of a zip it was in. When the file name and the metadata name
 different students, or ids look alike (``bоb`` with a Cyrillic ``о`` and
 ``bob``), the submission carries a note for the instructor (:mod:`.check_ids`).
@@ -105,12 +108,16 @@ def find_submissions(paths, *, inputs_dir: Path) -> Found:
         else:
             raw.append((given, readable(given.name), given.name))
     seen: set[Path] = set()
-    files = []
+    unique = []
     for path, origin, name in raw:
         key = path.resolve()
         if key not in seen:
             seen.add(key)
-            files.append(identify(path, origin, name=name))
+            unique.append((path, origin, name))
+    files = [identify(path, origin, name=name) for path, origin, name in unique]
+    named = {f.student_id for f in files if f.id_source != "metadata"}
+    files = [identify(path, origin, name=name, named=named) if f.id_source == "metadata" and f.student_id in named
+             else f for f, (path, origin, name) in zip(files, unique)]
     if not files:
         why = f" ({len(ignored)} input(s) left out: {'; '.join(ignored[:3])})" if ignored else ""
         raise DlgradeError(f"no notebooks found in {', '.join(readable(str(p)) for p in paths)}{why}"[:1000],
@@ -187,11 +194,13 @@ def _lms_name(member: str) -> str:
     return parts[-1]
 
 
-def identify(path: Path, origin: str, *, name: str | None = None) -> SubmissionFile:
+def identify(path: Path, origin: str, *, name: str | None = None, named: frozenset | set = frozenset()) -> SubmissionFile:
     """Whose notebook ``path`` is, by the rule in the module docstring.
 
     ``name`` is the file name the LMS wrote (a zip member's base name; default:
     ``path.name``): LMS ids are parsed from it, whatever folder it was in.
+    ``named``: the ids other files have by their names; a metadata id among them
+    is not used (the student who has that name keeps it).
     """
     try:
         sha = file_sha256(path)
@@ -210,6 +219,10 @@ def identify(path: Path, origin: str, *, name: str | None = None) -> SubmissionF
                 return SubmissionFile(path, origin, m["id"], lms, sha, name=m["name"],
                                       late=bool(m.groupdict().get("late")), notes=tuple(n for n in notes if n))
     stem = readable(path.name.removesuffix(".ipynb"))
+    if meta in named:
+        notes.append(f"the notebook's metadata says student {meta!r}, whose own file is in the batch; graded "
+                     f"under its file name, as {stem!r}")
+        return SubmissionFile(path, origin, stem, "file name", sha, notes=tuple(notes))
     if meta:
         notes.append(conflict_note(stem, "file name", meta, meta))
         return SubmissionFile(path, origin, meta, "metadata", sha, notes=tuple(n for n in notes if n))

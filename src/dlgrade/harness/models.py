@@ -110,51 +110,18 @@ def grader_training(ctx):
         ctx.train_seconds = getattr(ctx, "train_seconds", 0.0) + time.perf_counter() - start
 
 
-def forward_flops(module, example) -> int:
-    """Forward FLOPs of ``module`` on one example (a batch of one), counted by torch's FlopCounterMode."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    x = torch.as_tensor(np.asarray(example)[None]).float()
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            module(x)
-    finally:
-        module.train(was_training)
-    return int(counter.get_total_flops())
-
-
-def _flops_text(n: float) -> str:
-    for scale, unit in ((1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} FLOP"
-
-
-_FLOPS: dict = {}
-"""Forward FLOPs by (network description, example shape): the count depends on nothing else, and a
-class's submissions describe the same few networks."""
-
-
 def _within_compute(net, dataset, rules, data: str) -> None:
     limit = rules.max_flops
     if not limit:
         return
+    from dlgrade.harness.netdesc import flops_text
     from dlgrade.train.tensors import split_of
 
     X, _ = split_of(dataset, "train")
-    text = getattr(net, "text", None)
-    key = (text, tuple(X[0].shape))
-    flops = _FLOPS.get(key) if isinstance(text, str) else None
-    if flops is None:
-        flops = forward_flops(net.module, X[0])
-        if isinstance(text, str) and len(_FLOPS) < 4096:
-            _FLOPS[key] = flops
+    flops = net.flops(X[0].shape)
     if flops > limit:
-        raise StudentError("bad_output", f"your network needs {_flops_text(flops)} per {data} example; the "
-                           f"grader trains networks of at most {_flops_text(limit)} per example",
+        raise StudentError("bad_output", f"your network needs {flops_text(flops)} per {data} example; the "
+                           f"grader trains networks of at most {flops_text(limit)} per example",
                            detail="use fewer or narrower layers, or pool earlier")
 
 

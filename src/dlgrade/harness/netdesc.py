@@ -37,10 +37,12 @@ flow, and a ``forward`` that differs between training and evaluation mode.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import operator
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from dlgrade.harness.errors import StudentError
 
@@ -51,6 +53,13 @@ MAX_NODES = 5000
 MAX_MODULES = 2000
 MAX_PARAMS = 50_000_000
 """Largest network the grader builds (parameters)."""
+MAX_FLOPS = 1e9
+"""Most FLOPs a network's forward pass may take per example (of the sample the student's side traced): 50
+times the reference CIFAR CNN. Counted on the meta device before the grader runs the network at all, so
+that a description cannot hold the grader's own process; the recipes' ``max_flops`` are lower."""
+MAX_ELEMENTS = 10_000_000
+"""Most tensor elements a network's forward pass may produce per example, summed over its operations:
+what training keeps for the backward pass (the reference CIFAR CNN produces about 130,000)."""
 
 # class name -> constructor arguments, read back from the instance's attributes of the same name
 # (``bias``/``affine``-style flags are derived; see _module_args).
@@ -544,8 +553,14 @@ class Network:
         """Another copy of the same network, initialised under ``seed``."""
         return rebuild(self._text, seed=seed)
 
+    def flops(self, example_shape) -> int:
+        """Forward FLOPs on one example of shape ``example_shape`` (a batch of one), counted on the meta
+        device as :class:`Cost` counts them. Raises StudentError when the network does not take such
+        examples, or needs more than :data:`MAX_FLOPS` for one."""
+        return _flops(self._text, tuple(int(n) for n in example_shape))
 
-def rebuild(text, *, seed: int | None = None, weights: bool = True) -> Network:
+
+def rebuild(text, *, seed: int | None = None, weights: bool = True, input_shape=None) -> Network:
     """The network described by ``text`` (JSON from :func:`describe`), built from torch's classes.
 
     The layers are constructed in the description's order under ``seed``
@@ -558,15 +573,25 @@ def rebuild(text, *, seed: int | None = None, weights: bool = True) -> Network:
     any other graph a ``torch.fx.GraphModule``. ``weights=False`` builds the layers on the meta
     device: every check runs, nothing is initialised, and the network can be inspected (its
     description, its layers) but not trained or run.
+
+    Before anything runs for real, the forward pass runs once on the meta device (shapes only):
+    it must give the described output shape and stay within :data:`MAX_FLOPS` and
+    :data:`MAX_ELEMENTS` per example. ``input_shape``: the shape of the sample the grader sent for
+    the description, which the description must have been traced on.
     """
     import torch
 
     desc = _load(text)
+    if input_shape is not None and tuple(desc["input_shape"]) != tuple(input_shape):
+        raise StudentError("bad_output", f"the network description was traced on an input of shape "
+                           f"{tuple(desc['input_shape'])}, not on the grader's sample of shape {tuple(input_shape)}")
     with torch.device("meta"):
         shapes = [(m, _construct(m)) for m in desc["modules"]]
     size = sum(p.numel() for _, layer in shapes for p in layer.parameters())
     if size > MAX_PARAMS:
         raise refuse(f"it has {size:,} parameters (at most {MAX_PARAMS:,})", "use a smaller network")
+    graph = _graph(desc)
+    shape = _checked_shape(text, desc, shapes, graph)
     from dlgrade.train import seeded
 
     if not weights:
@@ -581,7 +606,6 @@ def rebuild(text, *, seed: int | None = None, weights: bool = True) -> Network:
         if entry.get("frozen", False) is True:
             layer.requires_grad_(False)
         _install(root, entry["path"], layer)
-    graph = _graph(desc)
     chain = _chain(graph, desc)
     module = torch.nn.Sequential(OrderedDict(root.named_children())) if chain else torch.fx.GraphModule(root, graph)
     net = Network(module, desc, text)
@@ -590,13 +614,6 @@ def rebuild(text, *, seed: int | None = None, weights: bool = True) -> Network:
         raise refuse(f"the model has {net.params:,} parameters but the layers its forward uses have {built:,}",
                      "every layer of the model must take part in forward, and every weight must be inside a "
                      "standard layer")
-    if weights:
-        shape = _output_shape(module, desc["input_shape"])
-    else:
-        try:
-            shape = _output_shape(module, desc["input_shape"], device="meta")
-        except StudentError:        # an operation without a meta kernel, or one that fails: run it for real
-            shape = _output_shape(rebuild(text, seed=0).module, desc["input_shape"])
     if shape != net.output_shape:
         raise refuse(f"its output has shape {net.output_shape} but the described network gives {shape}")
     return net
@@ -763,19 +780,128 @@ def _graph(desc: dict):
     return graph
 
 
-def _output_shape(module, input_shape, device: str = "cpu") -> tuple:
+@dataclass(frozen=True)
+class Cost:
+    """What a described network's forward pass takes on one input batch, counted on the meta device."""
+
+    output_shape: tuple
+    flops: int
+    """Multiply-adds of its Linear and convolution layers, times two (as torch's ``FlopCounterMode``
+    counts them); everything else in a forward pass is small beside them."""
+    elements: int
+    """Tensor elements produced, summed over the forward pass's operations."""
+
+
+_CHECKED: dict[str, tuple] = {}
+"""Output shape by description text, for descriptions that passed :func:`_checked_shape` (which depends on
+the text only): a class's submissions describe the same few networks, and each is rebuilt many times."""
+
+
+def _checked_shape(text: str, desc: dict, shapes: list, graph) -> tuple:
+    """The output shape of the described network (layers ``shapes`` built on the meta device, forward
+    ``graph``) on its sample input, refusing a network above :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per
+    example. Nothing is computed but shapes."""
+    if text not in _CHECKED:
+        root = _meta_root(shapes)
+        shape = _measure(root, graph, desc["input_shape"]).output_shape
+        if len(_CHECKED) < 4096:
+            _CHECKED[text] = shape
+        return shape
+    return _CHECKED[text]
+
+
+@functools.lru_cache(maxsize=1024)
+def _flops(text: str, example_shape: tuple) -> int:
     import torch
 
-    was = module.training
-    module.eval()
+    desc = _load(text)
+    with torch.device("meta"):
+        shapes = [(m, _construct(m)) for m in desc["modules"]]
+    return _measure(_meta_root(shapes), _graph(desc), (1, *example_shape)).flops
+
+
+def _meta_root(shapes: list):
+    import torch
+
+    root = torch.nn.Module()
+    for entry, layer in shapes:
+        _install(root, entry["path"], layer)
+    return root
+
+
+def _measure(root, graph, input_shape) -> Cost:
+    """Run ``graph`` over the layers of ``root`` (built on the meta device) on an input of
+    ``input_shape``, in eval mode, counting FLOPs and elements; refuse a network above
+    :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per example, stopping as soon as it is."""
+    import torch
+
+    examples = max(1, int(input_shape[0]))
+    counter = _counting_interpreter()(root.eval(), graph, examples)
     try:
         with torch.no_grad():
-            out = module(torch.zeros(input_shape, device=device))
+            out = counter.run(torch.zeros(input_shape, device="meta"))
+    except _TooLarge:
+        raise refuse(counter.refusal, "use fewer or narrower layers, or pool earlier") from None
     except Exception as exc:  # noqa: BLE001 - a description whose operations do not fit together
         raise refuse(f"the described network does not run on the sample input ({type(exc).__name__}: "
                      f"{str(exc)[:200]})") from None
     finally:
-        module.train(was)
+        root.train()
     if not isinstance(out, torch.Tensor):
         raise refuse("the described network does not return one tensor")
-    return tuple(out.shape)
+    return Cost(tuple(out.shape), counter.flops, counter.elements)
+
+
+class _TooLarge(Exception):
+    """A forward pass above :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per example (the message says which)."""
+
+
+@functools.cache
+def _counting_interpreter():
+    import torch
+    import torch.fx as fx
+
+    linear, convs = torch.nn.Linear, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
+    transposed = (torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d)
+
+    class Counting(fx.Interpreter):
+        """Runs a forward graph node by node, adding up the FLOPs of its Linear and convolution layers
+        and the elements each node produces, and stops as soon as either passes its limit."""
+
+        def __init__(self, root, graph, examples: int):
+            super().__init__(root, graph=graph)
+            self.extra_traceback = False        # errors keep their own message, without the node's
+            self.examples, self.flops, self.elements, self.refusal = examples, 0, 0, ""
+
+        def call_module(self, target, args, kwargs):
+            out = super().call_module(target, args, kwargs)
+            layer = self.fetch_attr(target)
+            if isinstance(layer, linear):
+                self.flops += 2 * layer.in_features * out.numel()
+            elif isinstance(layer, convs):
+                self.flops += 2 * out.numel() * math.prod(layer.weight.shape[1:])
+            elif isinstance(layer, transposed):
+                self.flops += 2 * args[0].numel() * math.prod(layer.weight.shape[1:])
+            return out
+
+        def run_node(self, n):
+            value = super().run_node(n)
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            self.elements += sum(v.numel() for v in values if isinstance(v, torch.Tensor))
+            if self.elements > MAX_ELEMENTS * self.examples:
+                self.refusal = f"its forward pass produces more than {MAX_ELEMENTS:,} numbers per example"
+            elif self.flops > MAX_FLOPS * self.examples:
+                self.refusal = f"its forward pass needs more than {flops_text(MAX_FLOPS)} per example"
+            if self.refusal:
+                raise _TooLarge(self.refusal)
+            return value
+
+    return Counting
+
+
+def flops_text(n: float) -> str:
+    """``n`` FLOPs for people: ``20.7 MFLOP``."""
+    for scale, unit in ((1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} FLOP"

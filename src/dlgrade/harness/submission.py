@@ -196,7 +196,7 @@ class Submission(abc.ABC):
         from dlgrade.harness import netdesc
 
         text = self._request("network", timeout, ref=model.id, sample=self._enc(sample))
-        return netdesc.rebuild(text, seed=seed, weights=weights)
+        return netdesc.rebuild(text, seed=seed, weights=weights, input_shape=np.shape(sample))
 
     def release(self, *refs: Ref) -> None:
         """Free student-side objects that are no longer needed (with the next request: no round trip of

@@ -154,6 +154,64 @@ nn.Module.train = lambda self, mode=True: self.eval() if False else (setattr(sel
 import torch
 torch.is_grad_enabled = lambda: False'''
 
+FAKE_LAYERS = '''import torch, torch.nn as nn
+
+class _Fake(nn.Module):
+    """Claims to be a torch layer (module and class name, constructor attributes, parameter count),
+    but its forward costs nothing on the student's side."""
+    def __init__(self, numel, out, **attrs):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(numel))
+        self._out = out
+        for k, v in attrs.items():
+            object.__setattr__(self, k, v)
+
+    def forward(self, x):
+        return self._out(x)
+
+def _claim(name, module):
+    return type(name, (_Fake,), {"__module__": module})
+
+Linear, Conv2d, ReLU = (_claim("Linear", "torch.nn.modules.linear"), _claim("Conv2d", "torch.nn.modules.conv"),
+                        _claim("ReLU", "torch.nn.modules.activation"))
+
+def linear(n_in, n_out):
+    return Linear(n_in * n_out + n_out, lambda x: torch.zeros(x.shape[0], n_out), in_features=n_in,
+                  out_features=n_out, bias=torch.zeros(1))
+'''
+COSTLY_FORWARD = FAKE_LAYERS + '''
+class Net(nn.Module):            # 8 passes of one 64-channel 3x3 convolution over 64x64 maps: 2.4 GFLOP per point
+    def __init__(self):
+        super().__init__()
+        self.up, self.head = linear(2, 64 * 64 * 64), linear(64, 2)
+        self.conv = Conv2d(64 * 64 * 9 + 64, lambda x: x, in_channels=64, out_channels=64, kernel_size=(3, 3),
+                           stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=torch.zeros(1),
+                           padding_mode="zeros")
+
+    def forward(self, x):
+        x = self.up(x).view(x.size(0), 64, 64, 64)
+        for _ in range(8):
+            x = self.conv(x)
+        return self.head(x.mean((2, 3)))
+
+def build_net():
+    return Net()'''
+HUGE_ACTIVATIONS = FAKE_LAYERS + '''
+class Net(nn.Module):            # a million numbers per point, then 20 activations of them: 21 million per point
+    def __init__(self):
+        super().__init__()
+        self.up, self.head = linear(2, 1 << 20), linear(1 << 20, 2)
+        self.act = ReLU(0, lambda x: x)
+
+    def forward(self, x):
+        x = self.up(x)
+        for _ in range(20):
+            x = self.act(x)
+        return self.head(x)
+
+def build_net():
+    return Net()'''
+
 
 @dataclass(frozen=True)
 class NetAttack:
@@ -190,6 +248,16 @@ NET_ATTACKS = [
               "the whitelist: no indexing of tensors, no arithmetic with numbers",
               net_notebook((EVALUATE, "answer"), (FORMULA_FORWARD, "answer")), earned=4,
               expect="the grader cannot rebuild this network"),
+    NetAttack("costly_forward", "layers that claim to be torch's (a forward that costs nothing on the student's "
+              "side) whose description reuses a convolution over huge feature maps, to hold the grader's process",
+              "the description's cost, counted on the meta device before the grader runs anything",
+              net_notebook((EVALUATE, "answer"), (COSTLY_FORWARD, "answer")), earned=4,
+              expect="its forward pass needs more than 1 GFLOP per example"),
+    NetAttack("huge_activations", "the same claimed layers, producing millions of numbers per point, to exhaust the "
+              "grader's memory in training",
+              "the description's size, counted on the meta device before the grader runs anything",
+              net_notebook((EVALUATE, "answer"), (HUGE_ACTIVATIONS, "answer")), earned=4,
+              expect="more than 10,000,000 numbers per example"),
     NetAttack("patched_probe", "replace `dlgrade.harness.factories._probe` so the eval-mode probe is always right",
               "source scan of the notebook: the question is held at 0 for review",
               net_notebook((EVALUATE_NO_EVAL, "answer"), (PATCH_PROBE, "answer"), (NET, "answer")), earned=2,
