@@ -24,3 +24,25 @@ def test_nbgrader_export_writes_the_course(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "course" / "source" / "xor" / "xor.ipynb").is_file()
     assert (tmp_path / "course" / "nbgrader_config.py").is_file()
+
+
+def test_a_package_pip_would_refuse_is_refused_at_export(tmp_path):
+    """Is a --package that is not a pip requirement one error line now, not a failed image build on the
+    platform later? Do requirements, URLs and wheels pass?"""
+    from dlgrade.errors import DlgradeError
+    from dlgrade.export import main
+
+    done = _dlgrade("export", "gradescope", "xor", "--out", str(tmp_path / "g.zip"), "--package",
+                    "dlgrade>=0.1; rm -rf /")
+    assert done.returncode == 2 and "is not a pip requirement" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "g.zip").exists()
+    for bad in ("dlgrade\nrequests", "dlgrade===", ""):
+        try:
+            main("xor", format="otter", out=tmp_path / "o", package=bad)
+        except DlgradeError as exc:
+            assert "is not a pip requirement" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+    for good in ("dlgrade==0.1.0", "dlgrade @ https://example.org/dlgrade-0.1.tar.gz",
+                 "git+https://example.org/dlgrade.git", "dlgrade[cluster]>=0.1"):
+        assert main("xor", format="gradescope", out=tmp_path / "ok.zip", package=good)

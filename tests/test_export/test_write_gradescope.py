@@ -87,6 +87,23 @@ def test_run_autograder_on_a_fake_root_without_notebook(tmp_path, validate_grade
     assert document["score"] == 0 and "upload xor.ipynb" in document["output"]
 
 
+def test_a_broken_upload_is_named_as_the_student_uploaded_it(tmp_path, validate_gradescope):
+    """The notebook is graded as a copy named after the submitter's id: do the messages name the student's own
+    file (``work/xor.ipynb``), not the copy (``b1.ipynb``)?"""
+    with zipfile.ZipFile(__import__("io").BytesIO(build_zip(read_parts("xor")))) as zf:
+        zf.extractall(tmp_path / "source")
+    (tmp_path / "submission" / "work").mkdir(parents=True)
+    (tmp_path / "submission" / "work" / "xor.ipynb").write_text("{not json")
+    (tmp_path / "submission_metadata.json").write_text(json.dumps({"users": [{"sid": "b1"}]}))
+    env = dict(os.environ, DLGRADE_AUTOGRADER_ROOT=str(tmp_path), DLGRADE_PYTHON=sys.executable)
+    env.pop("DLGRADE_STUDENT_ID", None)
+    subprocess.run(["bash", str(tmp_path / "source" / "run_autograder")], env=env, check=True, timeout=300)
+    document = json.loads((tmp_path / "results" / "results.json").read_text())
+    validate_gradescope(document)
+    assert document["score"] == 0 and "work/xor.ipynb: not a notebook" in document["output"], document["output"]
+    assert "b1.ipynb" not in json.dumps(document)
+
+
 def test_submitter_id_wins_over_notebook_metadata(tmp_path):
     """Is the student id a student can write into the notebook dropped, so the platform's id decides?"""
     from dlgrade.export.gradescope_runner import copy_as_submitted

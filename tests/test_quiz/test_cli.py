@@ -56,3 +56,23 @@ def test_known_errors_are_one_line_without_traceback(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         main()
     assert exit_info.value.code == 2
+
+
+def test_answers_outside_a_students_variant_are_named_on_the_terminal(tmp_path):
+    """A responses report from an LMS answers pool questions that dlgrade did not draw for that student: does
+    `quiz grade` warn on the terminal (not only in the student's feedback file) and point at the LMS route?"""
+    from dlgrade.quiz.session import resolve_quiz
+
+    ids = [q.id for q in resolve_quiz("concepts", BANK).all_questions()]
+    responses = tmp_path / "lms.csv"
+    responses.write_text("student_id," + ",".join(ids) + "\ns1," + ",".join("A" for _ in ids) + "\n")
+    result = runner.invoke(app, ["quiz", "grade", "concepts", str(responses), "--bank", str(BANK),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 student(s) answered questions outside their own variant" in result.output
+    assert "graded by the LMS itself" in result.output
+    mine = tmp_path / "mine.csv"
+    mine.write_text("student_id,xor-mlp-why\ns1,A\n")
+    result = runner.invoke(app, ["quiz", "grade", "concepts", str(mine), "--bank", str(BANK),
+                                 "--out", str(tmp_path / "out2")])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output

@@ -25,7 +25,7 @@ def test_csv_and_json_give_the_same_rows(tiny_quiz, tmp_path):
     ("student_id,q-single,q-bogus\ns1,B,x\n", ".csv", "unknown question id 'q-bogus'"),
     ("student_id,q-single\ns1,B\ns1,C\n", ".csv", "already has a row"),
     ("student_id,q-single\n,B\n", ".csv", "empty student_id"),
-    ("name,q-single\nann,B\n", ".csv", "no student_id"),
+    ("name,q-single\nann,B\n", ".csv", "line 1: the header has no student_id column"),
     ("student_id,q-single\ns1,B,extra\n", ".csv", "line 2 has 3 fields"),
     ("student_id,q-single,q-single\ns1,B,C\n", ".csv", "appears twice"),
     ("", ".csv", "empty file"),
@@ -41,6 +41,15 @@ def test_malformed_files_are_reported_not_dropped(tiny_quiz, tmp_path, content, 
     path.write_text(content)
     with pytest.raises(ResponsesError, match=message):
         read_responses(path, load_quiz(tiny_quiz))
+
+
+@pytest.mark.parametrize("column", ["Student_ID", " student id ", "STUDENT-ID"])
+def test_the_student_id_column_is_found_whatever_its_case_and_spacing(tiny_quiz, tmp_path, column):
+    """Spreadsheets and LMS exports write the header their own way: is ``Student_ID`` read as ``student_id``?"""
+    path = tmp_path / "r.csv"
+    path.write_text(f"{column},q-single\ns1,B\n")
+    (row,) = read_responses(path, load_quiz(tiny_quiz))
+    assert (row.student_id, row.answers) == ("s1", {"q-single": "B"})
 
 
 def test_metadata_columns_can_be_ignored_explicitly(tiny_quiz, tmp_path):

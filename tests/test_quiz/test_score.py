@@ -32,6 +32,33 @@ def test_single_choice_accepts_letter_or_text_and_rejects_two_letters():
     assert score_response(inst, "Z").points == 0
 
 
+def test_options_written_out_as_an_lms_reports_them_are_read():
+    """A responses report from an LMS writes the chosen options' texts, several joined by '; ' or line breaks:
+    are they read like letters, whatever the case, spacing and final full stop?"""
+    inst = _inst(multi(choices=[{"text": "Weight sharing: one filter everywhere.", "correct": True},
+                                {"text": "w1"}, {"text": "Locality, small kernels", "correct": True},
+                                {"text": "w2"}]))
+    assert score_response(inst, "Weight sharing: one filter everywhere.; Locality, small kernels").points == 2
+    assert score_response(inst, "weight sharing:  one filter everywhere\nLocality, small kernels.").points == 2
+    assert score_response(inst, "Weight sharing: one filter everywhere.; w1").points == 0
+    assert score_response(_inst(single()), "Second.").points == 1
+    fb = score_response(_inst(single()), "first; second")
+    assert fb.points == 0 and "more than one" in fb.reasons[0]
+
+
+def test_an_answer_that_cannot_be_read_is_flagged_for_review_not_only_scored_zero():
+    """An answer in a format the grader does not read (a JSON list, an option that is not one) scores 0: is
+    it flagged for an instructor, with the reason, so that it is not taken for a wrong answer?"""
+    for inst, response in ((_inst(single()), '["A", "B"]'), (_inst(multi()), "Q"),
+                           (_inst(numeric(), values={"a": 2, "b": 20}), "twenty-two")):
+        fb = score_response(inst, response)
+        assert fb.points == 0 and fb.needs_review, response
+        assert fb.reasons[0].startswith("the answer could not be read: "), fb.reasons
+    right = score_response(_inst(single()), "B")
+    wrong = score_response(_inst(single()), "A")
+    assert not right.needs_review and not wrong.needs_review
+
+
 @pytest.mark.parametrize("text,value", [("535,818", 535818), ("535 818", 535818), ("1.5e8", 1.5e8),
                                         ("150 million", 150e6), ("15.3%", 15.3), ("-2", -2), ("0.75.", 0.75)])
 def test_numbers_are_read_as_students_write_them(text, value):

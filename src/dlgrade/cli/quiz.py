@@ -65,6 +65,11 @@ def grade_cmd(quiz: str = typer.Argument(..., help="Quiz id or YAML file."),
     flagged = sum(s.needs_review for s in report.students)
     typer.echo(f"graded {len(report.students)} students -> {report.gradebook}")
     typer.echo(f"{flagged} answers flagged for review -> {report.review}; feedback in {report.feedback_dir}")
+    outside = [s for s in report.students if s.not_in_variant]
+    if outside:
+        typer.echo(f"warning: {len(outside)} student(s) answered questions outside their own variant, which are "
+                   f"not graded (first: {outside[0].student_id}: {', '.join(outside[0].not_in_variant[:3])}); "
+                   "a quiz taken in an LMS from an export is graded by the LMS itself (docs/quizzes.md)", err=True)
 
 
 @quiz_app.command("export")

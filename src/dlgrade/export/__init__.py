@@ -9,6 +9,7 @@ platform is in ``docs/platforms.md``.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from dlgrade.errors import DlgradeError
@@ -31,6 +32,8 @@ def main(exercise: str, *, format: str, out: str | Path, course: str | Path | No
 
     if format not in FORMATS:
         raise DlgradeError(f"unknown export format {format!r}", hint=f"use one of: {', '.join(FORMATS)}")
+    if package is not None:
+        _check_package(package)
     parts = read_parts(exercise, course)
     parts.exercise.profile(profile)  # an unknown profile fails here, with the file and the known ones
     if format == "nbgrader":
@@ -44,3 +47,23 @@ def main(exercise: str, *, format: str, out: str | Path, course: str | Path | No
     from dlgrade.export.write_gradescope import write_zip
 
     return write_zip(parts, Path(out), profile=profile, package=package)
+
+
+def _check_package(package: str) -> None:
+    """Refuse a ``package`` that pip would reject only when the platform builds its image: one line of
+    ``requirements.txt``, a PEP 508 requirement (``dlgrade==0.1``, ``dlgrade @ https://...``), a URL or a wheel."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    text = package.strip()
+    if text.endswith(".whl") or re.fullmatch(r"(git\+)?https?://\S+", text):
+        return
+    try:
+        if text and "\n" not in text and "\r" not in text:
+            Requirement(text)
+            return
+    except InvalidRequirement as exc:
+        why = str(exc).splitlines()[0]
+    else:
+        why = "it must be one line"
+    raise DlgradeError(f"--package {package!r} is not a pip requirement ({why})",
+                       hint="give e.g. dlgrade==0.1.0, 'dlgrade @ https://host/dlgrade.tar.gz' or a .whl file")

@@ -106,7 +106,10 @@ def grade(root: Path, *, exercise: str, profile: str = "quick") -> dict:
                 raise
             note = (f"NOT SANDBOXED: {exc} The notebook ran in the grading container without isolation.")
             grade_main([named], out=out, sandbox="none", **options)
-        record = json.loads(next((out / exercise / "results").glob("*.json")).read_text(encoding="utf-8"))
+        text = next((out / exercise / "results").glob("*.json")).read_text(encoding="utf-8")
+    # Messages name the file the student uploaded, not the copy graded under the submitter's id.
+    uploaded = json.dumps(notebook.relative_to(root / "submission").as_posix(), ensure_ascii=False)[1:-1]
+    record = json.loads(text.replace(json.dumps(named.name, ensure_ascii=False)[1:-1], uploaded))
     return results_document(record, note=note, seconds=time.perf_counter() - start)
 
 

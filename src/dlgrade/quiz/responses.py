@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import logging
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,13 @@ def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
         except csv.Error as exc:
             raise ResponsesError(f"{path}: line 1: the header cannot be read ({exc})") from None
         header = [h.strip() for h in header]
+        header = ["student_id" if re.sub(r"[\s-]+", "_", h).lower() == "student_id" else h for h in header]
         dupes = sorted({h for h in header if header.count(h) > 1})
         if dupes:
             raise ResponsesError(f"{path}: column {dupes[0]!r} appears twice in the header")
+        if "student_id" not in header:
+            raise ResponsesError(f"{path}: line 1: the header has no student_id column",
+                                 hint="the first column must be student_id (the other columns are question ids)")
         while True:
             start = reader.line_num + 1
             try:

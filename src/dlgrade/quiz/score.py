@@ -47,12 +47,24 @@ def parse_number(text: str) -> float:
     return value
 
 
+def _option_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().rstrip(".").strip().lower()
+
+
 def parse_choices(text: str, instance: Instance, *, single: bool) -> list[int]:
-    """Indices (in the student's order) of the options a response names."""
+    """Indices (in the student's order) of the options a response names: letters (``A``, ``a, c``,
+    ``(B) and (D)``), or the text of the options themselves (as an LMS's responses report writes them;
+    several joined by ``;`` or line breaks), whatever the case, spacing and final full stop."""
     s = str(text).strip()
-    for i, c in enumerate(instance.choices):          # the exact text of one option
-        if s.lower() == c.text.lower():
-            return [i]
+    texts = {_option_text(c.text): i for i, c in enumerate(instance.choices)}
+    if _option_text(s) in texts:                     # the text of one option
+        return [texts[_option_text(s)]]
+    named = [_option_text(p) for p in re.split(r";|\n", s) if p.strip()]
+    if len(named) > 1 and all(p in texts for p in named):
+        chosen = sorted({texts[p] for p in named})
+        if single and len(chosen) > 1:
+            raise ResponseError(f"{text!r} names more than one option for a single-choice question")
+        return chosen
     parts = [p for p in re.split(r"[\s,;/+&]+|\band\b", s) if p]
     letters = []
     for p in parts:
@@ -187,9 +199,9 @@ def score_response(instance: Instance, response: object, *, matcher: SemanticMat
             ok = q.numeric.accepts(value, instance.key)
             return Feedback(points=q.points if ok else 0.0, verdict=_verdict(1.0 if ok else 0.0, key_text(instance)),
                             **base)
-    except ResponseError as exc:
+    except ResponseError as exc:      # 0 points, and an instructor looks: it may be a format the LMS wrote
         return Feedback(points=0.0, verdict=f"Incorrect: {exc}. Key: {key_text(instance)}",
-                        reasons=[str(exc)], **base)
+                        reasons=[f"the answer could not be read: {exc}"], needs_review=True, **base)
     result = grade_text(q.rubric, text, prompt=instance.prompt, matcher=matcher)
     labels = {k.id: k.title for k in q.rubric.key_points}
     return Feedback(points=round(q.points * result.score, 4), verdict=_verdict(result.score, None),
