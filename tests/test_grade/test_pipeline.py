@@ -165,6 +165,34 @@ def test_worker_failure_costs_one_submission_and_the_worker_is_replaced(grade, m
     assert len(FakeWorker.created) - before == 2
 
 
+def test_a_notebook_that_also_breaks_its_record_costs_only_itself(grade, make_submission, read_result,
+                                                                   monkeypatch):
+    """When the grader fails on a notebook and reading that notebook's answers for its record fails too, is the
+    submission still recorded (grader_error, without its answers) and the rest of the batch graded?"""
+    from dlgrade.grade import score as score_module
+
+    class Flaky(FakeWorker):
+        def open(self, nb, *, student_id, **kw):
+            if student_id == "bad":
+                raise RuntimeError("zygote died")
+            return super().open(nb, student_id=student_id, **kw)
+
+    real = score_module.short_answers
+
+    def answers(nb):
+        if any("BREAKS THE RECORD" in c.source for c in nb.cells):
+            raise TypeError("expected string or bytes-like object, got 'int'")
+        return real(nb)
+
+    monkeypatch.setattr(score_module, "short_answers", answers)
+    paths = [make_submission("a.ipynb"), make_submission("bad.ipynb", add="# BREAKS THE RECORD\ndef add(a, b):\n"
+                                                                           "    return a + b")]
+    summary = grade(paths, worker_factory=Flaky)
+    bad = read_result(summary, "bad")
+    assert bad["status"] == "grader_error" and bad["answers"] == {} and bad["code"] == []
+    assert read_result(summary, "a")["score"] == 7
+
+
 def test_a_failed_close_keeps_the_result_and_is_reported(grade, make_submission, read_result, caplog):
     """When ending a submission's process fails after grading, is its result kept, the batch graded on, and
     the failure reported as a warning naming the file (not only in the debug log)?"""

@@ -62,9 +62,18 @@ def test_source_scan_follows_aliases():
              "torch.backends.cudnn.benchmark = True\nmodel = nn.Linear(2, 2)\nmodel.weight.data = model.weight * 2\n"
              "opt = torch.optim.SGD\nopt.step = None\n%matplotlib inline"]
     found = integrity.scan_sources(cells)
-    assert found == ["cell 2: torch.nn.Module.eval", "cell 2: dlgrade.harness.factories._probe",
-                     "cell 2: dlgrade.harness.factories.make_mlp", "cell 2: torch.optim.SGD.step",
-                     "cell 2: torch.nn.Module.train"]
+    assert found == [f"the notebook assigns to cell 2: {target}" for target in (
+        "torch.nn.Module.eval", "dlgrade.harness.factories._probe", "dlgrade.harness.factories.make_mlp",
+        "torch.optim.SGD.step", "torch.nn.Module.train")]
+
+
+def test_code_too_deep_to_parse_is_a_finding_not_a_crash():
+    """Python's parser gives up on deeply nested code (RecursionError, MemoryError): is such a cell a finding
+    (it could hide an assignment from the scan), not a grader failure, while a cell that is not Python (it
+    never runs) is skipped?"""
+    cells = ["x = " + "1 + " * 20000 + "1", "y = " + "-" * 20000 + "1", "this is not python", "import torch"]
+    assert integrity.scan_sources(cells) == ["cell 1 is nested too deeply to be checked",
+                                             "cell 2 is nested too deeply to be checked"]
 
 
 @question("qp", points=2, title="uses a probe")

@@ -26,6 +26,28 @@ def test_bad_files_get_one_clear_message(tmp_path, content, message):
     assert str(path) in str(info.value)
 
 
+def _cells(*cells) -> bytes:
+    return json.dumps({"cells": list(cells), "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode()
+
+
+@pytest.mark.parametrize("cell, message", [
+    ({"source": "x = 1", "metadata": {}}, "cell 2 has no cell_type"),
+    ({"cell_type": "code", "metadata": {}, "outputs": []}, "cell 2 has no source"),
+    ({"cell_type": "markdown", "source": 5, "metadata": {}}, "cell 2 has a source that is not text"),
+    ({"cell_type": "widget", "source": "", "metadata": {}}, "cell 2 has an unknown cell_type 'widget'"),
+    ({"cell_type": "code", "source": ["a", 1], "metadata": {}, "outputs": []}, "cell 2 has a source that is not"),
+    ("x = 1", "cell 2 is not a JSON object"),
+])
+def test_cells_that_break_the_format_make_the_file_unreadable(tmp_path, cell, message):
+    """nbformat only logs a notebook that breaks its schema: is a cell without a type or a source one clear
+    SubmissionError naming the file and the cell, rather than an error deep in the grader?"""
+    path = tmp_path / "student.ipynb"
+    path.write_bytes(_cells({"cell_type": "code", "source": "import numpy", "metadata": {}, "outputs": []}, cell))
+    with pytest.raises(SubmissionError, match=message) as info:
+        read_notebook(path)
+    assert str(path) in str(info.value)
+
+
 def test_old_nbformat_is_upgraded(tmp_path):
     """Is an nbformat 3 notebook read (converted) rather than rejected?"""
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
@@ -68,6 +90,20 @@ def test_locked_cells_are_restored_and_roles_come_from_template():
     assert [c.source for c in student.cells].count("check('q1')") == 1
     assert student.cells[3].metadata["dlgrade"]["role"] == "train"
     assert len(messages) == 2
+
+
+def test_html_comments_are_dropped_in_one_pass():
+    """Are closed HTML comments replaced by a space (an unclosed one kept), as the regular expression
+    ``<!--.*?-->`` would, also for an answer of 400,000 unclosed ``<!--`` (quadratic for that expression)?"""
+    import re
+
+    from dlgrade.harness.notebook import without_comments
+
+    lazy = re.compile(r"<!--.*?-->", re.DOTALL)
+    for text in ("a<!-- x -->b", "<!--<!-- x -->--> y", "a <!-- open", "<!---->", "x<!-- a -->y<!-- b -->z<!--",
+                 "<!-->", "<!--->", "<!-- line\nbreak -->end", ""):
+        assert without_comments(text) == lazy.sub(" ", text), text
+    assert without_comments("<!--" * 400_000 + "-->") == " "
 
 
 def test_short_answers_are_read_by_question():

@@ -209,3 +209,22 @@ def test_harness_and_rubric_engine_do_not_import_the_quiz_stage():
             "print(sorted(m for m in sys.modules if m.startswith('dlgrade.quiz')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_sentences_split_as_before_in_one_pass_over_long_runs():
+    """Are answers split into sentences at . ! ? ; : line breaks and spaced dashes as before, and are a long
+    run of spaces or thousands of sentences (a student's answer) handled without quadratic work?"""
+    import re
+
+    from dlgrade.rubric.claims import _BOUNDARY, _SENTENCE_RE, Span, sentences
+
+    old = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
+    for text in ("XOR is not separable. A line - or a plane - cannot split it!\n\nSo: add a layer; done?  Yes",
+                 "a  -  b", " - leading", "trailing - ", "x -y", "x- y", "1.5 - 2", "tabs\t-\tdash"):
+        assert _SENTENCE_RE.split(text) == old.split(text), text
+    long_run = "XOR is not linearly separable" + " " * 200_000 + "x"
+    assert _SENTENCE_RE.split(long_run) == [long_run]
+    many = sentences("a b. " * 30_000)
+    joined = Span.join(many)
+    assert len(many) == 30_000 and len(joined.toks) == len(joined.raw) == 2 * 30_000 + 29_999 * len(_BOUNDARY)
+    assert joined.raw[:2 + len(_BOUNDARY) + 2] == ["a", "b", *_BOUNDARY, "a", "b"]

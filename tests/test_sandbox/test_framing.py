@@ -24,6 +24,13 @@ def test_lines_split_cap_and_decode():
         framing.encode({"x": float("nan")}, allow_nan=False)
 
 
+def test_a_line_nested_too_deeply_is_a_bad_line_not_a_crash():
+    """A student's process can write a reply nested 200,000 deep: is it the submission's bad line (as any
+    malformed reply is), not a RecursionError that the grader would take for its own failure?"""
+    with pytest.raises(framing.BadLine, match="nested too deeply"):
+        framing.decode(b'{"seq": 0, "progress": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+
+
 def test_the_stand_in_and_the_worker_share_one_interface():
     """Do the tests' stand-in and the sandboxed Worker both implement the GradingWorker protocol?"""
     import sys

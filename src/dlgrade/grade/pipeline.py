@@ -248,7 +248,12 @@ def grade_one(item: SubmissionFile, worker, *, grading: Grading) -> Job:
         job.results += [QuestionResult(q.id, q.title, q.points, 0.0, (), {"kind": "not_run", "message":
                         "not graded: the grader failed"}, needs_review=True)
                         for q in grading.questions if q.id not in done]
-        score_submission(job, grading, worker)
+        try:
+            score_submission(job, grading, worker)
+        except Exception:  # noqa: BLE001 - the same notebook broke the record: keep it without what it holds
+            log.debug("recording %s failed; recorded without its answers and code", item.origin, exc_info=True)
+            job.nb = None
+            score_submission(job, grading, worker)
     finally:
         if job.sub is not None and hasattr(job.sub, "close"):
             t0 = time.perf_counter()

@@ -358,20 +358,23 @@ def _safe_repr(value, reads=None) -> str:
 # -- the notebook's source -----------------------------------------------------------------
 
 def scan_sources(sources) -> list[str]:
-    """Assignments into ``dlgrade``/``torch`` objects found in the notebook's code cells, as
-    ``"cell N: torch.nn.Module.eval"`` lines (cells numbered from 1, as given)."""
+    """What the notebook's code cells change of ``dlgrade``/``torch`` objects, as findings:
+    ``"the notebook assigns to cell N: torch.nn.Module.eval"`` (cells numbered from 1, as given), and
+    ``"cell N is nested too deeply to be checked"`` for code Python's parser gives up on (which could
+    otherwise hide an assignment from the scan). A cell that is not Python is skipped: it never runs."""
     found = []
     aliases: dict[str, str] = {}
     for number, source in enumerate(sources, start=1):
         try:
             tree = ast.parse(_strip_magics(source))
-        except SyntaxError:
+            _update_aliases(tree, aliases)
+            targets = [t for node in ast.walk(tree) for t in _targets(node, aliases)]
+        except (SyntaxError, ValueError):
             continue
-        _update_aliases(tree, aliases)
-        for node in ast.walk(tree):
-            for target in _targets(node, aliases):
-                if not target.startswith(ALLOWED):
-                    found.append(f"cell {number}: {target}")
+        except (RecursionError, MemoryError):
+            found.append(f"cell {number} is nested too deeply to be checked")
+            continue
+        found += [f"the notebook assigns to cell {number}: {t}" for t in targets if not t.startswith(ALLOWED)]
     return found
 
 

@@ -31,7 +31,6 @@ SKIPPED_WHEN_GRADING = ("check", "train", "solution_only")
 _MAGIC = re.compile(r"^(\s*)([!%].*)$")
 ANSWER_PLACEHOLDER = "*Write your answer here.*"
 """What ``dlgrade assign`` leaves where a written answer goes."""
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -56,6 +55,10 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     major = data.get("nbformat")
     if not isinstance(major, int):
         raise SubmissionError(f"{path}: not a notebook (no nbformat version)")
+    for number, cell in enumerate(data.get("cells") if isinstance(data.get("cells"), list) else [], start=1):
+        problem = _cell_problem(cell)     # before nbformat, which would only log it
+        if problem:
+            raise SubmissionError(f"{path}: not a notebook Jupyter can open (cell {number} {problem})")
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
@@ -68,6 +71,20 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     if not nb.cells:
         raise SubmissionError(f"{path}: the notebook has no cells")
     return nb
+
+
+def _cell_problem(cell) -> str | None:
+    """What makes a notebook cell (JSON as read) unusable, or None: nbformat only logs a notebook whose
+    cells lack a type or a source, and the grader would fail on it later."""
+    if not isinstance(cell, dict):
+        return "is not a JSON object"
+    kind = cell.get("cell_type")
+    if kind not in ("code", "markdown", "raw"):
+        return "has no cell_type" if kind is None else f"has an unknown cell_type {str(kind)[:40]!r}"
+    source = cell.get("source")
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(x, str) for x in source)):
+        return "has no source" if source is None else "has a source that is not text"
+    return None
 
 
 def _dlgrade_meta(cell) -> dict:
@@ -121,9 +138,23 @@ def short_answers(nb) -> dict[str, str]:
     out = {}
     for cell in nb.cells:
         if cell.cell_type == "markdown" and role(cell) == "short_answer" and cell_question(cell):
-            text = _HTML_COMMENT.sub(" ", cell.source).replace(ANSWER_PLACEHOLDER, " ")
+            text = without_comments(cell.source).replace(ANSWER_PLACEHOLDER, " ")
             out[cell_question(cell)] = text.strip()
     return out
+
+
+def without_comments(text: str) -> str:
+    """``text`` with each closed HTML comment (``<!-- ... -->``) replaced by a space; an unclosed one is
+    kept. One pass over the text, however many ``<!--`` it holds (a regular expression's lazy match is
+    quadratic there)."""
+    parts, at = [], 0
+    while (start := text.find("<!--", at)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        parts += [text[at:start], " "]
+        at = end + 3
+    return "".join(parts) + text[at:]
 
 
 def restore_locked(nb, template, match: CellMatch | None = None) -> list[str]:

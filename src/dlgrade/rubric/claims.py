@@ -26,7 +26,9 @@ regard regards involved related relate come comes coming also too well note noti
 """.split())
 
 _CLAUSE_RE = re.compile(r"[(),;:]")
-_SENTENCE_RE = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
+_SENTENCE_RE = re.compile(r"(?<=[.!?;:])\s+|\n+|(?<!\s)\s+-\s+")
+"""Sentence breaks. A dash between spaces is matched from the first space of its run only, so that a long
+run of spaces is scanned once (not once per space: quadratic in a student's answer)."""
 _BOUNDARY = ["\x00"] * (tm.MAX_GAP + 1)   # between sentences: no phrase can span two
 
 
@@ -55,8 +57,10 @@ class Span:
         raw: list[str] = []
         for sp in spans:
             if toks:
-                toks, raw = toks + _BOUNDARY, raw + _BOUNDARY
-            toks, raw = toks + sp.toks, raw + sp.raw
+                toks += _BOUNDARY
+                raw += _BOUNDARY
+            toks += sp.toks
+            raw += sp.raw
         return cls(toks, raw)
 
 

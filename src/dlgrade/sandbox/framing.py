@@ -28,6 +28,8 @@ def decode(line: bytes) -> dict:
         message = json.loads(line)
     except ValueError:
         raise BadLine("a reply that is not JSON") from None
+    except RecursionError:
+        raise BadLine("a reply nested too deeply") from None
     if not isinstance(message, dict):
         raise BadLine("a reply that is not a JSON object")
     return message

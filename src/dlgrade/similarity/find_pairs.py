@@ -12,6 +12,7 @@ score is the share of the smaller answer's fingerprints found in the other one.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections import Counter, defaultdict
@@ -58,8 +59,8 @@ class Doc:
 
     owner: int
     """Index of the submission."""
-    prints: dict[int, list] = field(default_factory=dict)
-    """Fingerprint -> the places it covers (code: ``(cell, line)``; text: ``(start, end)`` of words)."""
+    prints: dict[int, set | list] = field(default_factory=dict)
+    """Fingerprint -> the places it covers (code: a set of ``(cell, line)``; text: ``(start, end)`` of words)."""
 
 
 @dataclass(frozen=True)
@@ -97,31 +98,42 @@ def code_docs(works: list[Work], question: str, layout: Layout, settings: Settin
         if not chunks:
             continue
         doc = Doc(owner)
-        by_cell: dict[int, list] = {}
+        by_cell: dict[int, Lines] = {}
         for chunk in chunks:
             # Each top-level statement on its own: reordering functions or cells creates no new k-grams.
             if chunk.cell not in by_cell:
-                by_cell[chunk.cell] = normalise(work.cells[chunk.cell], keep=layout.keep)
-            tokens = [t for t in by_cell[chunk.cell] if chunk.first <= t.line <= chunk.last]
+                by_cell[chunk.cell] = Lines(normalise(work.cells[chunk.cell], keep=layout.keep))
+            tokens = by_cell[chunk.cell].between(chunk.first, chunk.last)
             hashes = kgram_hashes([t.text for t in tokens], settings.k)
             for h, pos in winnow_runs(hashes, settings.window, boilerplate):
-                marks = doc.prints.setdefault(h, [])
-                marks.extend({(chunk.cell, t.line) for t in tokens[pos:pos + settings.k]} - set(marks))
+                doc.prints.setdefault(h, set()).update((chunk.cell, t.line) for t in tokens[pos:pos + settings.k])
             for h, run in statements(tokens, settings.statement_tokens):
                 if h not in boilerplate:
-                    marks = doc.prints.setdefault(h, [])
-                    marks.extend({(chunk.cell, t.line) for t in run} - set(marks))
+                    doc.prints.setdefault(h, set()).update((chunk.cell, t.line) for t in run)
         docs.append(doc)
     return docs
+
+
+class Lines:
+    """A cell's tokens, in order, with the tokens of a range of lines found by bisection: a cell of many
+    statements is not scanned once per statement."""
+
+    def __init__(self, tokens: list):
+        self.tokens = sorted(tokens, key=lambda t: t.line)     # already in order: sorting keeps it, and is linear
+        self.lines = [t.line for t in self.tokens]
+
+    def between(self, first: int, last: int) -> list:
+        """The tokens on lines ``first`` to ``last``, both included."""
+        return self.tokens[bisect.bisect_left(self.lines, first):bisect.bisect_right(self.lines, last)]
 
 
 def boilerplate_prints(layout: Layout, settings: Settings) -> set[int]:
     """Every k-gram hash of the template's and the reference's code (not only the winnowed ones)."""
     out: set[int] = set()
     for source in layout.boilerplate:
-        tokens = normalise(source, keep=layout.keep)
+        tokens = Lines(normalise(source, keep=layout.keep))
         for _, first, last in top_level(source):
-            chunk = [t for t in tokens if first <= t.line <= last]
+            chunk = tokens.between(first, last)
             out.update(kgram_hashes([t.text for t in chunk], settings.k))
             out.update(h for h, _ in statements(chunk, 1))
     return out
