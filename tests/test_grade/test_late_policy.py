@@ -81,6 +81,29 @@ def test_submission_times_from_a_csv_set_the_days_late(grade, course, make_submi
         grade(paths, submitted_at=times)
 
 
+def test_times_without_an_offset_are_in_the_policys_timezone(grade, course, make_submission, tmp_path):
+    """A deadline of 23:59 in Berlin and times written as Canvas shows them (local, no offset): is 23:00 on
+    time and 00:30 the next day 31 minutes late, as the instructor reads them (not as UTC)?"""
+    _set_late(course, {"due": "2026-11-20 23:59", "timezone": "Europe/Berlin", "per_day": 10})
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\nann,2026-11-20 23:00\nbob,2026-11-21 00:30\n"
+                     "cat,2026-11-20T23:00:00Z\n")
+    summary = grade([make_submission(f"{n}.ipynb") for n in ("ann", "bob", "cat")], submitted_at=times)
+    rows = _rows(summary)
+    assert [rows[n]["late_penalty"] for n in ("ann", "bob", "cat")] == ["0", "0.7", "0.7"]
+    assert "31 min late" in (summary.out / "feedback" / "bob.html").read_text()
+
+
+def test_times_for_students_without_a_submission_are_named(grade, course, make_submission, tmp_path, caplog):
+    """A submitted_at row whose id matches no submission (a typo, another section) is not used: is it named?"""
+    _set_late(course, {"due": "2026-11-20T23:59:00Z", "per_day": 10})
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\nann,2026-11-20T23:00:00Z\nanm,2026-11-22T10:00:00Z\n")
+    with caplog.at_level("WARNING"):
+        grade([make_submission("ann.ipynb")], submitted_at=times)
+    assert "times.csv: 1 row(s) name no submission among the inputs, and are not used (first: anm)" in caplog.text
+
+
 def test_course_yaml_gives_the_policy_when_the_exercise_has_none(course):
     """Without `late` in exercise.yaml, is course.yaml's policy used (and a bad one named by its file)?"""
     from dlgrade.grade.late_policy import load_policy

@@ -13,7 +13,7 @@ of ``course.yaml`` in the course folder::
 
 **When a submission came in**: its ``submitted_at`` from the CSV given with
 ``dlgrade grade --submitted-at FILE`` (a roster: any identifier column and
-``submitted_at``, ISO 8601), kept as ``submitted_at.csv`` in the output
+``submitted_at``, ISO 8601; without an offset, in the policy's ``timezone``), kept as ``submitted_at.csv`` in the output
 folder; else, for a file Canvas marked ``_late_`` without a time, one day
 late (the smallest penalty the policy gives). The gradebook shows the raw
 score, the penalty and the final score.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,6 +48,8 @@ class LatePolicy:
     """Later than this many days (after the grace): the score is 0."""
     where: str = ""
     """The file the policy came from."""
+    zone: tzinfo = timezone.utc
+    """The policy's ``timezone``: a time written without an offset (the deadline, a ``submitted_at``) is in it."""
 
     def penalty(self, submitted: datetime | None, *, marked_late: bool, points: float) -> tuple[float, str]:
         """(points off, how late in words) for a submission of ``points`` raw points."""
@@ -69,6 +71,8 @@ class LatePolicy:
 
 def _words(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(1, math.ceil(delta / timedelta(minutes=1)))} min"
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
@@ -117,7 +121,7 @@ def policy_from_dict(d, where: str) -> LatePolicy | None:
     return LatePolicy(parse_time(d["due"], zone, f"{where}: late.due"),
                       timedelta(minutes=_number(d, "grace_minutes", where, 0)),
                       _number(d, "per_day", where, 0, high=100), _number(d, "max_penalty", where, 100, high=100),
-                      _number(d, "zero_after_days", where, None), where)
+                      _number(d, "zero_after_days", where, None), where, zone)
 
 
 def load_policy(exercise) -> LatePolicy | None:
@@ -132,8 +136,9 @@ def load_policy(exercise) -> LatePolicy | None:
     return None
 
 
-def read_times(folder: Path) -> dict:
-    """Identifier -> submitted_at (aware datetime, UTC when naive) from ``folder/submitted_at.csv``."""
+def read_times(folder: Path, zone: tzinfo = timezone.utc) -> dict:
+    """Identifier -> submitted_at (aware datetime; a time without an offset is in ``zone``, the late
+    policy's timezone, as its deadline is) from ``folder/submitted_at.csv``."""
     path = Path(folder) / SUBMITTED_AT
     if not path.is_file():
         return {}
@@ -142,7 +147,7 @@ def read_times(folder: Path) -> dict:
     out = {}
     for n, row in enumerate(read_roster(path).rows, start=2):
         if row.get("submitted_at"):
-            moment = parse_time(row["submitted_at"], timezone.utc, f"{path}: row {n}: submitted_at")
+            moment = parse_time(row["submitted_at"], zone, f"{path}: row {n}: submitted_at")
             for key in IDENTIFIERS:
                 if row.get(key):
                     out.setdefault(row[key], moment)
@@ -160,6 +165,14 @@ def check_times(path: Path) -> bytes:
         if row["submitted_at"]:
             parse_time(row["submitted_at"], timezone.utc, f"{path}: row {n}: submitted_at")
     return Path(path).read_bytes()
+
+
+def unmatched_times(path: Path, student_ids: set) -> list[str]:
+    """The rows of a submitted_at CSV (by their first identifier) that name none of ``student_ids``."""
+    from dlgrade.grade.roster import IDENTIFIERS, read_roster
+
+    return [next((row[k] for k in IDENTIFIERS if row.get(k)), "(no id)") for row in read_roster(path).rows
+            if not any(row.get(k) in student_ids for k in IDENTIFIERS)]
 
 
 def apply_late(record: dict, policy: LatePolicy | None, times: dict) -> dict:

@@ -29,7 +29,7 @@ from dlgrade.grade.job import Grading, Job, SubmissionFile
 from dlgrade.grade.journal import Journal, remove_temporary
 from dlgrade.atomic import write_atomic
 from dlgrade.grade.keys import grader_version, grading_secret
-from dlgrade.grade.late_policy import SUBMITTED_AT, check_times, load_policy
+from dlgrade.grade.late_policy import SUBMITTED_AT, check_times, load_policy, unmatched_times
 from dlgrade.grade.load_submissions import Found, find_submissions, load_notebook
 from dlgrade.grade.run_cluster import run_batch_cluster
 from dlgrade.grade.run_tests import run_tests
@@ -41,6 +41,7 @@ from dlgrade.harness.context import load_trusted
 from dlgrade.harness.course import find_course
 from dlgrade.harness.notebook import read_notebook
 from dlgrade.harness.questions import QuestionResult, load_questions
+from dlgrade.names import readable
 from dlgrade.sandbox.limits import Limits
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,10 @@ def main(paths, *, exercise: str, profile: str = "quick", workers: int | None = 
     found = find_submissions(paths, inputs_dir=out / "inputs")
     if times is not None:
         write_atomic(grading.out / SUBMITTED_AT, times)
+        unmatched = unmatched_times(Path(submitted_at), {f.student_id for f in found.files})
+        if unmatched:
+            log.warning("%s: %d row(s) name no submission among the inputs, and are not used (first: %s)",
+                        readable(str(submitted_at)), len(unmatched), ", ".join(unmatched[:3]))
     journal = Journal(grading.out / "journal.jsonl")
     remove_temporary(grading.out)
     keys = set() if regrade else journal.keys()

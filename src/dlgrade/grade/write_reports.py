@@ -101,7 +101,8 @@ def reported(grading: Grading, found: Found) -> tuple[Found, dict]:
     """The class and its records as the reports show them: reviews applied, then the late penalty."""
     klass, records = load_class(grading, found)
     reviews = read_reviews(grading.out)
-    policy, times = load_policy(grading.exercise), read_times(grading.out)
+    policy = load_policy(grading.exercise)
+    times = read_times(grading.out, policy.zone) if policy else {}
     return klass, {name: (apply_late(apply_reviews(r, reviews), policy, times) if r is not None else None)
                    for name, r in records.items()}
 
