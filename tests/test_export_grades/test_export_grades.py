@@ -146,3 +146,64 @@ def test_bad_requests_are_one_clear_error(canvas_class, tmp_path):
     bad.write_text("first,last\nAnn,Doe\n")
     with pytest.raises(DlgradeError, match="bad.csv: the roster has no identifier column"):
         export("tiny", out=out, course=course, format="canvas", roster=bad)
+
+
+def test_the_csv_format_is_made_from_the_results_not_copied(canvas_class):
+    """A hand edit of gradebook.csv must not reach one export and not the others: is the csv export made again
+    from the results (equal to the gradebook as graded, whatever the file says now)?"""
+    course, out, _ = canvas_class
+    gradebook = out / "tiny" / "gradebook.csv"
+    graded = gradebook.read_bytes()
+    try:
+        gradebook.write_bytes(graded.replace(b"\n101,", b"\n101,edited,"))
+        result = export("tiny", out=out, course=course, format="csv")
+        assert result.path.read_bytes() == graded
+    finally:
+        gradebook.write_bytes(graded)
+
+
+def test_moodle_column_names_and_a_student_without_the_id_are_handled(canvas_class, tmp_path):
+    """Moodle's participants export writes "ID number" and "Email address": are they read? Is a student whose
+    row lacks the id left out and named, while the others are written?"""
+    course, out, _ = canvas_class
+    roster = tmp_path / "participants.csv"
+    roster.write_text("First name,Surname,Student ID,ID number,Email address\n"
+                      "Ann,Doe,101,,ann@uni.edu\nBob,Roe,102,S-2,bob@uni.edu\n")
+    result = export("tiny", out=out, course=course, format="moodle", roster=roster)
+    assert moodle_import(result.path, "idnumber") == {"S-2": (3.0, "q1 2/2; q2 1/3; q3 0/2")}
+    assert result.rows == 1 and result.left_out == ("101: no idnumber in the roster participants.csv",)
+
+
+def test_canvas_rows_without_a_canvas_id_are_named_not_written_blank(tmp_path):
+    """Students graded from plain file names have no Canvas id: are they left out and named (a blank ID matches
+    nobody in Canvas), and is an export where nobody has one an error pointing at --roster?"""
+    course = copy_course(tmp_path / "course")
+    write_submission(template_of(course), tmp_path / "subs" / "ann.ipynb", answer="")
+    write_submission(template_of(course), tmp_path / "subs" / "doebob_102_9002_tiny.ipynb", answer="")
+    grader(course, tmp_path / "out")([tmp_path / "subs"])
+    result = export("tiny", out=tmp_path / "out", course=course, format="canvas")
+    assert [s["id"] for s in canvas_import(result.path)["students"]] == ["102"]
+    assert result.left_out == ("ann: no Canvas id (ID, SIS User ID or SIS Login ID) to match on",)
+    (tmp_path / "subs" / "doebob_102_9002_tiny.ipynb").unlink()
+    grader(course, tmp_path / "out2")([tmp_path / "subs"])
+    with pytest.raises(DlgradeError, match="has a Canvas id") as info:
+        export("tiny", out=tmp_path / "out2", course=course, format="canvas")
+    assert "--roster" in info.value.hint
+
+
+def test_an_unfinished_grading_run_is_said(canvas_class, tmp_path):
+    """When the last `dlgrade grade` stopped before its end (results in the journal after the class list), does
+    the export say that submissions it had not reached are missing?"""
+    import os
+    import shutil
+
+    course, out, _ = canvas_class
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    assert export("tiny", out=copy, course=course, format="csv").warnings == ()
+    klass = copy / "tiny" / "class.json"
+    os.utime(klass, ns=(klass.stat().st_atime_ns, (copy / "tiny" / "journal.jsonl").stat().st_mtime_ns - 10**9))
+    result = export("tiny", out=copy, course=course, format="canvas")
+    assert "did not finish" in result.warnings[0] and result.describe().startswith("warning: the last")
+    klass.unlink()
+    assert "did not finish" in export("tiny", out=copy, course=course, format="csv").warnings[0]

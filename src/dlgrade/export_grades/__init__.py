@@ -15,11 +15,15 @@ Formats (each matches the rules of the target's importer; see the tests):
     a grade column named after the exercise and a ``Feedback`` column; needs
     a roster.
 ``csv``
-    The gradebook as ``dlgrade grade`` writes it.
+    The gradebook as ``dlgrade grade`` writes it, made again from the results
+    (a hand edit of ``gradebook.csv`` does not reach any export: record changes
+    as reviews).
 
 Grades are the final scores: reviews applied, late penalty deducted.
-Students without a score (duplicates, missing results) or not in the roster
-are left out and listed in the result.
+Students without a score (duplicates, missing results), not in the roster, or
+without the id the LMS matches on are left out and listed in the result. When
+the last ``dlgrade grade`` run did not finish, the result says so: submissions
+it had not reached are in no export until it is run again.
 """
 from __future__ import annotations
 
@@ -46,9 +50,12 @@ class Exported:
     """Students written."""
     left_out: tuple[str, ...] = field(default_factory=tuple)
     """Students not written, each with the reason."""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    """What the instructor should know before importing (an unfinished grading run, say)."""
 
     def describe(self) -> str:
-        lines = [f"{self.rows} student(s) written to {self.path}"]
+        lines = [f"warning: {w}" for w in self.warnings]
+        lines.append(f"{self.rows} student(s) written to {self.path}")
         if self.left_out:
             lines.append(f"{len(self.left_out)} left out:")
             lines += [f"  {s}" for s in self.left_out]
@@ -75,10 +82,13 @@ def main(exercise: str, *, out: Path = Path("dlgrade-out"), format: str = "canva
                            hint=f"grade first: dlgrade grade SUBMISSIONS -e {exercise} --out {out}")
     klass, records = reported(grading, Found((), {}, ()))
     dest = Path(dest) if dest else grading.out / f"grades-{format}.csv"
+    warnings = _unfinished(grading.out, exercise, out)
     if format == "csv":
-        source = grading.out / "gradebook.csv"
-        write_atomic(dest, source.read_bytes())
-        return Exported(dest, max(0, len(source.read_text().splitlines()) - 1))
+        from dlgrade.grade.write_gradebook import gradebook_rows, write_gradebook
+
+        rows = gradebook_rows(grading, klass.files, records)
+        write_gradebook(dest, rows)
+        return Exported(dest, len(rows) - 1, warnings=warnings)
     people = read_roster(roster) if roster else None
     if format == "moodle" and people is None:
         raise DlgradeError("the Moodle format needs --roster (a CSV with idnumber, username or email per student)",
@@ -96,11 +106,29 @@ def main(exercise: str, *, out: Path = Path("dlgrade-out"), format: str = "canva
             graded.append((f, record, people.find(f.student_id) if people else None))
     name = title or grading.exercise.title
     if format == "canvas":
-        data = _canvas(graded, name, assignment_id, grading.max_points)
+        data, written, unmatched = _canvas(graded, name, assignment_id, grading.max_points)
+        left_out += [f"{sid}: no Canvas id (ID, SIS User ID or SIS Login ID) to match on" for sid in unmatched]
+        if not written and unmatched:
+            raise DlgradeError(f"none of the {len(unmatched)} graded student(s) has a Canvas id, so Canvas could "
+                               "match no row", hint="give --roster with a Canvas gradebook export (its ID column), "
+                                                    "or a CSV mapping student_id to canvas_id")
     else:
-        data = _moodle(graded, name, people)
+        data, written, missing = _moodle(graded, name, people)
+        left_out += [f"{sid}: no {field_name} in the roster {people.path.name}" for sid, field_name in missing]
     write_atomic(dest, data.encode("utf-8"))
-    return Exported(dest, len(graded), tuple(dict.fromkeys(left_out)))
+    return Exported(dest, written, tuple(dict.fromkeys(left_out)), warnings)
+
+
+def _unfinished(folder: Path, exercise: str, out) -> tuple[str, ...]:
+    """A warning when the last grading run stopped before its end: it writes the class list last, after
+    every result of its journal."""
+    from dlgrade.grade.write_reports import CLASS
+
+    journal, klass = folder / "journal.jsonl", folder / CLASS
+    if klass.is_file() and klass.stat().st_mtime_ns >= journal.stat().st_mtime_ns:
+        return ()
+    return (f"the last `dlgrade grade` run for {exercise} did not finish: submissions it had not reached "
+            f"are not in this export (run it again with the same inputs and --out {out}, then export)",)
 
 
 def _write(rows) -> str:
@@ -113,13 +141,17 @@ def _canvas(graded, title: str, assignment_id: str | None, max_points: float) ->
     column = f"{title} ({assignment_id})" if assignment_id else title
     rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
             ["Points Possible", "", "", "", "", number(max_points)]]
+    unmatched = []
     for f, record, person in sorted(graded, key=lambda g: g[0].student_id):
         person = person or {}
         canvas_id = person.get("canvas_id") or (f.student_id if f.id_source == "canvas" else "")
+        if not (canvas_id or person.get("sis_user_id") or person.get("sis_login_id")):
+            unmatched.append(f.student_id)
+            continue
         rows.append([text(person.get("name") or record.get("name") or f.student_id), text(canvas_id),
                      text(person.get("sis_user_id", "")), text(person.get("sis_login_id", "")),
                      text(person.get("section", "")), number(record["score"])])
-    return _write(rows)
+    return _write(rows), len(rows) - 2, unmatched
 
 
 def feedback_text(record: dict) -> str:
@@ -143,9 +175,7 @@ def _moodle(graded, title: str, people) -> str:
     missing = []
     for f, record, person in sorted(graded, key=lambda g: g[0].student_id):
         if not person.get(field_name):
-            missing.append(f.student_id)
+            missing.append((f.student_id, field_name))
             continue
         rows.append([text(person[field_name]), number(record["score"]), text(feedback_text(record))])
-    if missing:
-        raise DlgradeError(f"{people.path}: no {field_name} for student(s) {', '.join(missing)}")
-    return _write(rows)
+    return _write(rows), len(rows) - 1, missing

@@ -3,7 +3,8 @@
 Either a Canvas gradebook export (columns ``Student, ID, SIS User ID, SIS
 Login ID, Section``; its ``Points Possible`` row and the Test Student are
 skipped) or any CSV with some of: ``student_id, name, canvas_id, sis_user_id,
-sis_login_id, section, username, email, idnumber, submitted_at``. A graded
+sis_login_id, section, username, email, idnumber, submitted_at`` (whatever the case,
+spaces and underscores: Moodle's ``ID number`` and ``Email address`` too). A graded
 student is matched to the roster row where any of these identifiers equals
 their dlgrade student id (the Canvas user id from a Canvas file name, the
 notebook's metadata id, ...).
@@ -11,6 +12,7 @@ notebook's metadata id, ...).
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +25,15 @@ FIELDS = ("student_id", "name", "canvas_id", "sis_user_id", "sis_login_id", "sec
           "idnumber", "submitted_at")
 IDENTIFIERS = ("student_id", "canvas_id", "sis_user_id", "sis_login_id", "username", "idnumber", "email")
 """Roster fields a dlgrade student id is matched against, in this order."""
+_ALIASES = {"emailaddress": "email"}
+"""Column names other tools write (Moodle's participants export: "ID number", "Email address")."""
+
+
+def _field(header: str) -> str:
+    """The field a column holds: its name whatever the case, spaces, dashes and underscores
+    (``ID number`` -> ``idnumber``, ``Student ID`` -> ``student_id``)."""
+    key = re.sub(r"[\s_-]+", "", header.lower())
+    return _ALIASES.get(key) or next((f for f in FIELDS if f.replace("_", "") == key), header.lower())
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ def read_roster(path: Path) -> Roster:
     reader = csv.reader(csv_text(path, what="the roster"))
     header = [h.strip() for h in next(reader, [])]
     canvas = len(header) > 1 and header[0] == "Student" and header[1] == "ID"
-    names = [CANVAS_COLUMNS.get(h, "") if canvas else h.lower() for h in header]
+    names = [CANVAS_COLUMNS.get(h, "") if canvas else _field(h) for h in header]
     columns = tuple(n for n in FIELDS if n in names)
     if not any(n in IDENTIFIERS for n in columns):
         raise DlgradeError(f"{path}: the roster has no identifier column",
