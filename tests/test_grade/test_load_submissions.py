@@ -19,6 +19,7 @@ NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     ("doejohn_LATE_12345_6789012_tiny-1.ipynb", "12345", "doejohn", "canvas"),
     ("Jane Roe_4711_assignsubmission_file_tiny.ipynb", "4711", "Jane Roe", "moodle"),
     ("alice.ipynb", "alice", "", "file name"),
+    ("Bob.IPYNB", "Bob", "", "file name"),
 ])
 def test_student_id_from_the_file_name(tmp_path, file_name, student_id, name, source):
     """Is the student id read from Canvas and Moodle download names, and the plain file name otherwise?"""

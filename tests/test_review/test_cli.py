@@ -28,7 +28,9 @@ def test_review_csv_round_trip_and_export_grades_through_the_cli(graded, tmp_pat
     result = CliRunner().invoke(app, ["review", "tiny", *where, "--import", str(sheet), "--reviewer", "lee"])
     assert result.exit_code == 1 and "1 review(s) imported" in result.output
     assert "row 3: score 7 is outside 0..2" in result.output
-    result = CliRunner().invoke(app, ["export-grades", "tiny", *where, "--format", "canvas"])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,canvas_id\nann,201\n")
+    result = CliRunner().invoke(app, ["export-grades", "tiny", *where, "--format", "canvas", "--roster", str(roster)])
     assert result.exit_code == 0, result.output
     lines = (out / "tiny" / "grades-canvas.csv").read_text().splitlines()
-    assert lines[1] == "Points Possible,,,,,7" and lines[2].startswith("ann,,,,,7")
+    assert lines[1] == "Points Possible,,,,,7" and lines[2].startswith("ann,201,,,,7")

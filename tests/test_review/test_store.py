@@ -13,6 +13,9 @@ def test_scores_are_full_none_or_a_number_within_the_points():
     for bad in ("4", "-1", "half", ""):
         with pytest.raises(DlgradeError, match="^x: score"):
             parse_score(bad, 3, "x")
+    for missing in (None, True):       # JSON null (or a boolean) from the review page's API: never 0
+        with pytest.raises(DlgradeError, match="^x: no score given"):
+            parse_score(missing, 3, "x")
 
 
 def test_latest_review_wins_and_a_torn_line_is_skipped(tmp_path):

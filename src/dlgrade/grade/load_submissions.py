@@ -218,7 +218,7 @@ def identify(path: Path, origin: str, *, name: str | None = None, named: frozens
                 notes.append(conflict_note(m["id"], lms, meta, m["id"]))
                 return SubmissionFile(path, origin, m["id"], lms, sha, name=m["name"],
                                       late=bool(m.groupdict().get("late")), notes=tuple(n for n in notes if n))
-    stem = readable(path.name.removesuffix(".ipynb"))
+    stem = readable(path.name[:-len(".ipynb")] if path.name.lower().endswith(".ipynb") else path.name)
     if meta in named:
         notes.append(f"the notebook's metadata says student {meta!r}, whose own file is in the batch; graded "
                      f"under its file name, as {stem!r}")

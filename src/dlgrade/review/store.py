@@ -63,7 +63,10 @@ def fingerprint(question: dict, answer: str = "") -> str:
 
 
 def parse_score(value, points: float, where: str) -> float:
-    """``full`` -> points, ``none`` -> 0, or a number in [0, points]; DlgradeError naming ``where`` otherwise."""
+    """``full`` -> points, ``none`` -> 0, or a number in [0, points]; DlgradeError naming ``where`` otherwise
+    (also for no score at all: a missing value is never read as 0)."""
+    if value is None or isinstance(value, bool):
+        raise DlgradeError(f"{where}: no score given (a number, 'full' or 'none')")
     text = str(value).strip().lower()
     if text in ("full", "f"):
         return float(points)
