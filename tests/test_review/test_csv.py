@@ -25,12 +25,20 @@ def test_export_then_import_records_valid_rows_and_reports_each_rejected_one(gra
         writer.writerows(rows + extra)
     result = import_reviews("tiny", sheet, out=out, course=course, reviewer="staff")
     assert [(r.student_id, r.score, r.comment, r.reviewer) for r in result.added] == \
-        [("ann", 1.5, "=good start", "staff"), ("bob", 0.0, "", "staff")]
-    assert result.rejected == ["row 4: no item to review for student 'zed', question 'q3'",
-                               "row 5: student 'bob', question 'q3' appears twice",
-                               "row 6: no item to review for student 'bob', question 'q9'"]
+        [("ann", 1.5, "=good start", "staff")]
+    twice = "student 'bob', question 'q3' is scored in rows 3, 5: none of them is imported"
+    assert result.rejected == [f"row 3: {twice}", "row 4: no item to review for student 'zed', question 'q3'",
+                               f"row 5: {twice}", "row 6: no item to review for student 'bob', question 'q9'"]
     book = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "tiny" / "gradebook.csv").read_text()))}
-    assert (book["ann"]["q3"], book["bob"]["q3"], book["bob"]["score"]) == ("1.5", "0", "5")
+    assert (book["ann"]["q3"], book["bob"]["q3"]) == ("1.5", "1")
+    with sheet.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = import_reviews("tiny", sheet, out=out, course=course, reviewer="staff")
+    assert [(r.student_id, r.score) for r in result.added] == [("bob", 0.0)] and result.unchanged == 1
+    book = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "tiny" / "gradebook.csv").read_text()))}
+    assert (book["bob"]["q3"], book["bob"]["score"]) == ("0", "5")
     again = import_reviews("tiny", sheet, out=out, course=course)
     assert (len(again.added), again.unchanged) == (0, 2)
 

@@ -75,9 +75,14 @@ def import_csv(path: Path, items: list[dict], folder: Path, *, reviewer: str) ->
         raise DlgradeError(f"{path}: missing column(s) {', '.join(missing)}",
                            hint="export a template with: dlgrade review EX --out DIR --export reviews.csv")
     by_key = {(it["student_id"], it["question"]): it for it in items}
-    result, seen, when = Imported(), set(), now()
-    for n, row in enumerate(reader, start=2):
-        sid, qid, score = _cell(row.get("student_id")), _cell(row.get("question")), _cell(row.get("score"))
+    result, when = Imported(), now()
+    rows = [(n, _cell(row.get("student_id")), _cell(row.get("question")), _cell(row.get("score")), row)
+            for n, row in enumerate(reader, start=2)]
+    where: dict[tuple, list[int]] = {}
+    for n, sid, qid, score, _ in rows:
+        if score:
+            where.setdefault((sid, qid), []).append(n)
+    for n, sid, qid, score, row in rows:
         comment = _cell(row.get("comment"))
         if not score:
             result.blank += 1
@@ -86,10 +91,11 @@ def import_csv(path: Path, items: list[dict], folder: Path, *, reviewer: str) ->
         if item is None:
             result.rejected.append(f"row {n}: no item to review for student {sid!r}, question {qid!r}")
             continue
-        if (sid, qid) in seen:
-            result.rejected.append(f"row {n}: student {sid!r}, question {qid!r} appears twice")
+        if len(where[(sid, qid)]) > 1:     # which one was meant is not for the grader to guess
+            rows_text = ", ".join(map(str, where[(sid, qid)]))
+            result.rejected.append(f"row {n}: student {sid!r}, question {qid!r} is scored in rows {rows_text}: "
+                                   "none of them is imported")
             continue
-        seen.add((sid, qid))
         try:
             value = parse_score(score, item["points"], f"row {n}")
         except DlgradeError as exc:
