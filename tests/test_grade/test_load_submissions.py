@@ -74,6 +74,20 @@ def test_canvas_zip_is_unpacked_and_named(tmp_path):
         "__MACOSX/._doejohn_12345_6789012_tiny.ipynb", "roejane_23456_7890124_notes.txt"]
 
 
+def test_utf8_names_written_without_the_zip_flag_are_read_as_utf8(tmp_path):
+    """Linux's `zip` writes UTF-8 names without the flag that says so: is ``müller`` read as such, not as
+    cp437 (``m├╝ller``), in the student's name and the origin?"""
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("mXXller_101_9001_tiny.ipynb", NOTEBOOK)        # ASCII: stored without the UTF-8 flag
+    data = archive.read_bytes()
+    archive.write_bytes(data.replace(b"mXXller", "müller".encode()))   # the same length in UTF-8 bytes
+    found = find_submissions([archive], inputs_dir=tmp_path / "inputs")
+    assert [(f.student_id, f.name, f.origin) for f in found.files] == [
+        ("101", "müller", "submissions.zip:müller_101_9001_tiny.ipynb")]
+    assert found.files[0].path.read_bytes() == NOTEBOOK
+
+
 def test_zip_members_cannot_escape_the_folder(tmp_path):
     """Are '../', absolute paths and links in a zip kept inside the extraction folder (or left out)?"""
     archive = tmp_path / "evil.zip"

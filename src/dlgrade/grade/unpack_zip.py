@@ -60,6 +60,8 @@ def unpack_zip(path: Path, dest: Path) -> Unpacked:
         raise SubmissionError(f"{path}: not a readable zip file ({exc})") from None
     with archive:
         members = archive.infolist()
+        for info in members:
+            info.filename = _utf8_name(info)
         if len(members) > MAX_MEMBERS:
             raise SubmissionError(f"{path}: {len(members)} members; at most {MAX_MEMBERS} are accepted")
         wanted, ignored = _plan(members)
@@ -78,6 +80,18 @@ def unpack_zip(path: Path, dest: Path) -> Unpacked:
             raise SubmissionError(f"{path}: could not be unpacked into {dest} ({exc.strerror or exc})") from None
     _remove_if_empty(dest)
     return Unpacked(tuple(files), tuple(ignored))
+
+
+def _utf8_name(info: zipfile.ZipInfo) -> str:
+    """The member's name. Zip tools on Linux and macOS write UTF-8 names without the flag that says so, and
+    Python then reads them as cp437 (``müller`` as ``m├╝ller``): such a name that is valid UTF-8 is read
+    as UTF-8. (Reading a member still uses the name as stored.)"""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def _plan(members: list[zipfile.ZipInfo]) -> tuple[list[zipfile.ZipInfo], list[str]]:
