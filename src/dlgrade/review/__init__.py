@@ -75,14 +75,18 @@ def export_reviews(exercise: str, path: Path, *, out: Path = Path("dlgrade-out")
 def import_reviews(exercise: str, path: Path, *, out: Path = Path("dlgrade-out"), profile: str = "quick",
                    course=None, reviewer: str | None = None):
     """Read reviews from the CSV ``path``, append the valid new ones and rebuild the reports;
-    returns :class:`dlgrade.review.csv_io.Imported` (``rejected`` lists each refused row)."""
+    returns :class:`dlgrade.review.csv_io.Imported` (``rejected`` lists each refused row).
+
+    A row may set the points of any graded question of any student, flagged or not (a regrade
+    request): ``student_id``, ``question`` and ``score`` are enough."""
     from dlgrade.grade.load_submissions import Found
     from dlgrade.grade.write_reports import write_reports
     from dlgrade.review.csv_io import import_csv
     from dlgrade.review.items import load_items
 
     grading = _grading(exercise, out=out, profile=profile, course=course)
-    result = import_csv(Path(path), load_items(grading).items, grading.out, reviewer=reviewer or default_reviewer())
+    result = import_csv(Path(path), load_items(grading, every=True).items, grading.out,
+                        reviewer=reviewer or default_reviewer())
     if result.added:
         write_reports(grading, Found((), {}, ()))
     return result

@@ -43,8 +43,9 @@ def key_points(detail: str, labels: dict) -> list[dict]:
     return [{"id": k, "label": labels.get(k, k), "found": said[k]} for k in order if k in said]
 
 
-def load_items(grading: Grading) -> Batch:
-    """Every item to review in ``grading.out`` (see the module docstring)."""
+def load_items(grading: Grading, *, every: bool = False) -> Batch:
+    """Every item to review in ``grading.out`` (see the module docstring); with ``every``, every graded
+    question of every student (a regrade request can be about a question the grader did not flag)."""
     klass, records = load_class(grading, Found((), {}, ()))
     reviews = read_reviews(grading.out)
     labels = rubric_labels(grading.exercise)
@@ -56,7 +57,7 @@ def load_items(grading: Grading) -> Batch:
             continue
         for q in sorted(record["questions"], key=lambda q: order.get(q["id"], len(order))):
             review = reviews.get((f.student_id, q["id"]))
-            if not (q.get("needs_review") or review):
+            if not (every or q.get("needs_review") or review):
                 continue
             answer = (record.get("answers") or {}).get(q["id"], "")
             auto = fingerprint(q, answer)
