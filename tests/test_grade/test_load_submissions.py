@@ -142,6 +142,17 @@ def test_duplicate_students_get_no_silent_score(grade, make_submission, read_res
     assert "several files" in summary.summary.read_text()
 
 
+def test_a_duplicate_students_answers_are_not_counted_to_review(grade, make_submission):
+    """`dlgrade review` lists a student with several files only once they are resolved: do the terminal and
+    the summary page count only the answers it lists (here one student, one answer)?"""
+    paths = [make_submission("doejohn_12345_1_tiny.ipynb", answer="Overfitting."),
+             make_submission("doejohn_12345_2_tiny-1.ipynb", answer="Overfitting."),
+             make_submission("roeann_678_3_tiny.ipynb", answer="Overfitting.")]
+    summary = grade(paths)
+    assert summary.needs_review == ("678",)
+    assert "1 answer(s) to review" in summary.summary.read_text()
+
+
 def test_file_name_safe_output_names():
     """Are ids with odd characters turned into distinct, safe file stems?"""
     assert safe_stem("12345") == "12345"

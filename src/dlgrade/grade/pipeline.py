@@ -287,7 +287,8 @@ def _summary(grading: Grading, found: Found, reports: Reports, *, graded: int, i
         students=len({f.student_id for f in found.files}), submissions=len(found.files),
         graded=graded, resumed=len(found.files) - graded, statuses=statuses,
         duplicates=dict(found.duplicates),
-        needs_review=tuple(sorted({r["student_id"] for r in records if r["needs_review"]})),
+        needs_review=tuple(sorted({r["student_id"] for r in records if r["needs_review"]
+                                   and r["student_id"] not in found.duplicates})),
         ignored=found.ignored, identity=tuple(sorted({f.student_id for f in found.files if f.notes})),
         mean_percent=round(mean, 2), isolation=isolation, seconds=seconds,
         timings={k: round(v, 3) for k, v in (timings or {}).items()},

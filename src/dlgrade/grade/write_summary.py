@@ -53,7 +53,9 @@ def _counts(found, every, singles) -> str:
     items = [f"{len({f.student_id for f in found.files})} students, {len(found.files)} files",
              f"mean {number(mean)}%, median {number(median)}% (students with one file)"]
     items.append(", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted(statuses.items())))
-    pending = sum(bool(q.get("needs_review")) for r in every for q in r["questions"])
+    # As `dlgrade review` lists them: a student with several files is resolved first, then reviewed.
+    pending = sum(bool(q.get("needs_review")) for r in every if r["student_id"] not in found.duplicates
+                  for q in r["questions"])
     reviewed = sum(bool(q.get("review")) for r in every for q in r["questions"])
     if pending or reviewed:
         items.append(f"{pending} answer(s) to review, {reviewed} reviewed (dlgrade review)")
