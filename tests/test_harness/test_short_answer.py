@@ -47,6 +47,17 @@ def test_always_review_flags_every_non_empty_answer(tmp_path):
     assert not _grade(tmp_path, "", {"q6": "always"}).review_reasons
 
 
+def test_an_answer_past_the_length_cap_is_graded_on_its_start_and_flagged(tmp_path):
+    """An answer of 400,000 characters (text the grader's own process reads): is its start graded (a full
+    answer keeps its points) and is it flagged with the reason, instead of all of it being read?"""
+    from dlgrade.rubric.grade import MAX_ANSWER_CHARS
+
+    t = _grade(tmp_path, FULL + " " + "a. " * 130_000)
+    assert sum(c.points for c in t.results if c.passed) == 2
+    assert any(f"only the first {MAX_ANSWER_CHARS:,} were graded" in r for r in t.review_reasons)
+    assert not any("only the first" in r for r in _grade(tmp_path, FULL).review_reasons)
+
+
 def test_review_field_is_validated_with_file_and_field(tmp_path):
     """Does exercise.yaml's `review` accept 'always'/'auto' only, naming the file and the question?"""
     folder = tmp_path / "autograder" / "ex"

@@ -10,12 +10,17 @@ def grade_short_answer(sub, t, qid: str, *, points: float, prompt: str) -> None:
     are flagged for an instructor: an empty (or untouched) answer scores 0 and
     one that makes every key point with no doubt raised (not too short, no
     misconception, not a keyword list) scores full, both without review.
-    ``review: {qid: always}`` in exercise.yaml flags every non-empty answer.
+    ``review: {qid: always}`` in exercise.yaml flags every non-empty answer. An answer longer than
+    :data:`dlgrade.rubric.grade.MAX_ANSWER_CHARS` is graded on its start and flagged.
     """
     from dlgrade.rubric import grade_text, load_rubrics
+    from dlgrade.rubric.grade import MAX_ANSWER_CHARS
 
     rubric = load_rubrics(t.ctx.exercise.rubrics_path)[qid]
-    result = grade_text(rubric, sub.answer_text(qid), prompt=prompt)
+    answer = sub.answer_text(qid)
+    if len(answer) > MAX_ANSWER_CHARS:
+        t.review(f"the answer is {len(answer):,} characters long: only the first {MAX_ANSWER_CHARS:,} were graded")
+    result = grade_text(rubric, answer[:MAX_ANSWER_CHARS], prompt=prompt)
     t.check(result.score > 0, "the answer makes the rubric's points", points=round(points * result.score, 3),
             detail=f"found: {', '.join(result.found) or 'none'}; missing: {', '.join(result.missing) or 'none'}")
     always = getattr(getattr(t.ctx, "exercise", None), "review", {}).get(qid) == "always"

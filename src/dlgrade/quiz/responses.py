@@ -33,12 +33,9 @@ from typing import Any, Iterable
 
 from dlgrade.errors import DlgradeError
 from dlgrade.quiz.spec import Quiz
-
+from dlgrade.rubric.grade import MAX_ANSWER_CHARS
 
 log = logging.getLogger(__name__)
-
-MAX_ANSWER_CHARS = 20_000
-"""Longest answer graded; a longer one is cut, with a warning and a note in the row."""
 
 
 class ResponsesError(DlgradeError):

@@ -68,6 +68,9 @@ ECHO_NEW_WORDS = 4
 """...unless it has at least this many new content words."""
 REVIEW_MIN_WORDS = 15
 """An on-topic answer at least this long that matched nothing is flagged (rule 6)."""
+MAX_ANSWER_CHARS = 20_000
+"""The longest written answer graded (an exercise's or a quiz's): beyond it, the start is graded and the
+answer flagged. About 3,000 words: no honest answer comes near it."""
 NAMED_CREDIT = 0.25
 """Share of a key point's weight earned by naming it in an empty sentence (rule 3b)."""
 
