@@ -36,7 +36,7 @@ def test_a_package_pip_would_refuse_is_refused_at_export(tmp_path):
                     "dlgrade>=0.1; rm -rf /")
     assert done.returncode == 2 and "is not a pip requirement" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "g.zip").exists()
-    for bad in ("dlgrade\nrequests", "dlgrade===", ""):
+    for bad in ("dlgrade\nrequests", "dlgrade===", "", "x\ny.whl"):
         try:
             main("xor", format="otter", out=tmp_path / "o", package=bad)
         except DlgradeError as exc:

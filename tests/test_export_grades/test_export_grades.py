@@ -192,18 +192,24 @@ def test_canvas_rows_without_a_canvas_id_are_named_not_written_blank(tmp_path):
 
 
 def test_an_unfinished_grading_run_is_said(canvas_class, tmp_path):
-    """When the last `dlgrade grade` stopped before its end (results in the journal after the class list), does
-    the export say that submissions it had not reached are missing?"""
-    import os
+    """When the last `dlgrade grade` stopped before its end (results in the journal that no finished run
+    reported), does the export say that submissions it had not reached are missing, also after a review
+    has rewritten the reports since?"""
     import shutil
+
+    from dlgrade.grade.load_submissions import Found
+    from dlgrade.grade.write_reports import reporting, write_reports
 
     course, out, _ = canvas_class
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     assert export("tiny", out=copy, course=course, format="csv").warnings == ()
-    klass = copy / "tiny" / "class.json"
-    os.utime(klass, ns=(klass.stat().st_atime_ns, (copy / "tiny" / "journal.jsonl").stat().st_mtime_ns - 10**9))
+    journal = copy / "tiny" / "journal.jsonl"
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(lines + lines[-1:]))          # a result appended by a run that then stopped
     result = export("tiny", out=copy, course=course, format="canvas")
     assert "did not finish" in result.warnings[0] and result.describe().startswith("warning: the last")
-    klass.unlink()
+    write_reports(reporting("tiny", out=copy, course=course), Found((), {}, ()))   # what a review does
+    assert "did not finish" in export("tiny", out=copy, course=course, format="csv").warnings[0]
+    (copy / "tiny" / "class.json").unlink()
     assert "did not finish" in export("tiny", out=copy, course=course, format="csv").warnings[0]

@@ -55,6 +55,8 @@ def test_a_metadata_id_never_takes_another_students_file_name(tmp_path):
     assert found.duplicates == {}
     (mallory,) = [f for f in found.files if f.student_id == "mallory"]
     assert any("metadata says student 'alice', whose own file is in the batch" in n for n in mallory.notes)
+    (alice,) = [f for f in found.files if f.student_id == "alice"]     # both rows are flagged for a look
+    assert alice.notes == ("the metadata of mallory.ipynb also says student 'alice'; check which file is theirs",)
 
 
 def test_canvas_zip_is_unpacked_and_named(tmp_path):

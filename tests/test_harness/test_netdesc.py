@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import operator
 
 import numpy as np
 import pytest
@@ -509,6 +510,38 @@ def test_a_network_too_costly_to_run_is_refused_before_anything_runs():
         assert netdesc.rebuild(cheap, seed=0, input_shape=(1, 64, 32, 32)).output_shape == (1, 64, 32, 32)
     finally:
         hook.remove()
+
+
+class BatchSquared(nn.Module):
+    """Every example added to every other one: (B, 1, n) + (1, B, n) is (B, B, n), so the cost per example
+    grows with the batch (2 examples look cheap; the grader trains on 32 and scores on up to 1,024)."""
+
+    def __init__(self, add):
+        super().__init__()
+        self.fc, self.head, self.add = nn.Linear(12, 16), nn.Linear(16, 2), add
+
+    def forward(self, x):
+        return self.head(self.fc(self.add(x.unsqueeze(1), x.view(1, x.size(0), x.size(1)))).mean(1))
+
+
+@pytest.mark.parametrize("add", [torch.add, operator.add, lambda a, b: a.add(b)], ids=["torch.add", "+", "method"])
+def test_adding_tensors_of_different_shapes_is_refused(add):
+    """Broadcasting two tensors is the one way on the whitelist to make a network's cost per example depend
+    on the batch, past what the grader measures on its sample: is it refused, while a residual connection (the
+    same shapes) is accepted?"""
+    text = netdesc.describe(BatchSquared(add), torch.zeros(2, 12))
+    with pytest.raises(StudentError, match=r"adds tensors of different shapes \(2, 1, 12\) and \(1, 2, 12\)"):
+        netdesc.rebuild(text, seed=0)
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.head = nn.Linear(12, 12), nn.Linear(12, 2)
+
+        def forward(self, x):
+            return self.head(x + self.fc(x))
+
+    assert netdesc.rebuild(netdesc.describe(Residual(), torch.zeros(2, 12)), seed=0).output_shape == (2, 2)
 
 
 def test_submission_network_goes_through_the_harness_channel():

@@ -33,7 +33,7 @@ def main(exercise: str, *, format: str, out: str | Path, course: str | Path | No
     if format not in FORMATS:
         raise DlgradeError(f"unknown export format {format!r}", hint=f"use one of: {', '.join(FORMATS)}")
     if package is not None:
-        _check_package(package)
+        package = _checked_package(package)
     parts = read_parts(exercise, course)
     parts.exercise.profile(profile)  # an unknown profile fails here, with the file and the known ones
     if format == "nbgrader":
@@ -49,21 +49,25 @@ def main(exercise: str, *, format: str, out: str | Path, course: str | Path | No
     return write_zip(parts, Path(out), profile=profile, package=package)
 
 
-def _check_package(package: str) -> None:
-    """Refuse a ``package`` that pip would reject only when the platform builds its image: one line of
-    ``requirements.txt``, a PEP 508 requirement (``dlgrade==0.1``, ``dlgrade @ https://...``), a URL or a wheel."""
+def _checked_package(package: str) -> str:
+    """``package`` without surrounding spaces, refused if pip would reject it only when the platform builds
+    its image: one line of ``requirements.txt``, a PEP 508 requirement (``dlgrade==0.1``,
+    ``dlgrade @ https://...``), a URL or the path of a wheel."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     text = package.strip()
-    if text.endswith(".whl") or re.fullmatch(r"(git\+)?https?://\S+", text):
-        return
-    try:
-        if text and "\n" not in text and "\r" not in text:
-            Requirement(text)
-            return
-    except InvalidRequirement as exc:
-        why = str(exc).splitlines()[0]
-    else:
+    why = ""
+    if not text:
+        why = "it is empty"
+    elif "\n" in text or "\r" in text:
         why = "it must be one line"
+    elif text.endswith(".whl") or re.fullmatch(r"(git\+)?https?://\S+", text):
+        return text
+    else:
+        try:
+            Requirement(text)
+            return text
+        except InvalidRequirement as exc:
+            why = str(exc).splitlines()[0]
     raise DlgradeError(f"--package {package!r} is not a pip requirement ({why})",
                        hint="give e.g. dlgrade==0.1.0, 'dlgrade @ https://host/dlgrade.tar.gz' or a .whl file")

@@ -106,11 +106,25 @@ def grade(root: Path, *, exercise: str, profile: str = "quick") -> dict:
                 raise
             note = (f"NOT SANDBOXED: {exc} The notebook ran in the grading container without isolation.")
             grade_main([named], out=out, sandbox="none", **options)
-        text = next((out / exercise / "results").glob("*.json")).read_text(encoding="utf-8")
-    # Messages name the file the student uploaded, not the copy graded under the submitter's id.
-    uploaded = json.dumps(notebook.relative_to(root / "submission").as_posix(), ensure_ascii=False)[1:-1]
-    record = json.loads(text.replace(json.dumps(named.name, ensure_ascii=False)[1:-1], uploaded))
+        record = json.loads(next((out / exercise / "results").glob("*.json")).read_text(encoding="utf-8"))
+    uploaded_as(record, named.name, notebook.relative_to(root / "submission").as_posix())
     return results_document(record, note=note, seconds=time.perf_counter() - start)
+
+
+def uploaded_as(record: dict, graded: str, uploaded: str) -> None:
+    """Make the messages of ``record`` name the file the student uploaded (``uploaded``) instead of the copy
+    graded under the submitter's id (``graded``): the file, the problem, the notes and the questions'
+    errors, where they begin with it. Answers, code and every other text are left as they are."""
+    def named(text):
+        return uploaded + text[len(graded):] if isinstance(text, str) and text.startswith(graded) else text
+
+    record["file"] = named(record.get("file"))
+    if isinstance(record.get("problem"), dict):
+        record["problem"]["message"] = named(record["problem"].get("message"))
+    record["messages"] = [named(m) for m in record.get("messages") or []]
+    for q in record.get("questions") or []:
+        if isinstance(q.get("error"), dict):
+            q["error"]["message"] = named(q["error"].get("message"))
 
 
 def results_document(record: dict, *, note: str = "", seconds: float = 0.0) -> dict:

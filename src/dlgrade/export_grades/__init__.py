@@ -120,12 +120,13 @@ def main(exercise: str, *, out: Path = Path("dlgrade-out"), format: str = "canva
 
 
 def _unfinished(folder: Path, exercise: str, out) -> tuple[str, ...]:
-    """A warning when the last grading run stopped before its end: it writes the class list last, after
-    every result of its journal."""
-    from dlgrade.grade.write_reports import CLASS
+    """A warning when the last grading run stopped before its end: a run that finishes records in the
+    class list how much of the journal it had written, and reviews keep that figure."""
+    from dlgrade.grade.write_reports import CLASS, read_result
 
-    journal, klass = folder / "journal.jsonl", folder / CLASS
-    if klass.is_file() and klass.stat().st_mtime_ns >= journal.stat().st_mtime_ns:
+    journal = folder / "journal.jsonl"
+    finished = (read_result(folder / CLASS) or {}).get("journal_bytes")
+    if isinstance(finished, int) and finished == journal.stat().st_size:
         return ()
     return (f"the last `dlgrade grade` run for {exercise} did not finish: submissions it had not reached "
             f"are not in this export (run it again with the same inputs and --out {out}, then export)",)

@@ -116,8 +116,14 @@ def find_submissions(paths, *, inputs_dir: Path) -> Found:
             unique.append((path, origin, name))
     files = [identify(path, origin, name=name) for path, origin, name in unique]
     named = {f.student_id for f in files if f.id_source != "metadata"}
-    files = [identify(path, origin, name=name, named=named) if f.id_source == "metadata" and f.student_id in named
-             else f for f, (path, origin, name) in zip(files, unique)]
+    claims: dict[str, list[str]] = defaultdict(list)     # id -> the files whose metadata claims it
+    for f in files:
+        if f.id_source == "metadata" and f.student_id in named:
+            claims[f.student_id].append(f.origin)
+    files = [identify(path, origin, name=name, named=named) if f.student_id in claims and f.id_source == "metadata"
+             else replace(f, notes=f.notes + (f"the metadata of {', '.join(claims[f.student_id])} also says "
+                                              f"student {f.student_id!r}; check which file is theirs",))
+             if f.student_id in claims else f for f, (path, origin, name) in zip(files, unique)]
     if not files:
         why = f" ({len(ignored)} input(s) left out: {'; '.join(ignored[:3])})" if ignored else ""
         raise DlgradeError(f"no notebooks found in {', '.join(readable(str(p)) for p in paths)}{why}"[:1000],

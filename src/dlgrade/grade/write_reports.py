@@ -119,9 +119,14 @@ def write_reports(grading: Grading, found: Found) -> Reports:
     for page in (out / "feedback").glob("*.html"):  # students no longer in the class
         if records.get(page.stem) is None:
             page.unlink()
+    # How much of the journal a finished grading run had written when it reported (a review reports
+    # again without grading: it keeps the figure), so that an export can tell an unfinished run.
+    journal = out / "journal.jsonl"
+    finished = (journal.stat().st_size if journal.is_file() else 0) if found.files else \
+        (read_result(out / CLASS) or {}).get("journal_bytes")
     write_atomic(out / CLASS, (json.dumps({"results": sorted(records), "duplicates": klass.duplicates,
-                                           "ignored": list(klass.ignored)}, indent=1, sort_keys=True)
-                               + "\n").encode("utf-8"))
+                                           "ignored": list(klass.ignored), "journal_bytes": finished},
+                                          indent=1, sort_keys=True) + "\n").encode("utf-8"))
     summary = write_atomic(out / "summary.html",
                            summary_html(grading, klass, records, labels=labels).encode("utf-8"))
     return Reports(gradebook, summary, out / "feedback", records, klass)

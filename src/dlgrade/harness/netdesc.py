@@ -817,7 +817,8 @@ def _flops(text: str, example_shape: tuple) -> int:
     desc = _load(text)
     with torch.device("meta"):
         shapes = [(m, _construct(m)) for m in desc["modules"]]
-    return _measure(_meta_root(shapes), _graph(desc), (1, *example_shape)).flops
+    return _measure(_meta_root(shapes), _graph(desc), (1, *example_shape),
+                    what=f"an input of shape {(1, *example_shape)}").flops
 
 
 def _meta_root(shapes: list):
@@ -829,10 +830,11 @@ def _meta_root(shapes: list):
     return root
 
 
-def _measure(root, graph, input_shape) -> Cost:
+def _measure(root, graph, input_shape, *, what: str = "the sample input") -> Cost:
     """Run ``graph`` over the layers of ``root`` (built on the meta device) on an input of
     ``input_shape``, in eval mode, counting FLOPs and elements; refuse a network above
-    :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per example, stopping as soon as it is."""
+    :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per example, stopping as soon as it is, and one that adds
+    tensors of different shapes (then its cost per example would depend on the batch)."""
     import torch
 
     examples = max(1, int(input_shape[0]))
@@ -840,10 +842,10 @@ def _measure(root, graph, input_shape) -> Cost:
     try:
         with torch.no_grad():
             out = counter.run(torch.zeros(input_shape, device="meta"))
-    except _TooLarge:
-        raise refuse(counter.refusal, "use fewer or narrower layers, or pool earlier") from None
+    except _Refused:
+        raise refuse(*counter.refusal) from None
     except Exception as exc:  # noqa: BLE001 - a description whose operations do not fit together
-        raise refuse(f"the described network does not run on the sample input ({type(exc).__name__}: "
+        raise refuse(f"the described network does not run on {what} ({type(exc).__name__}: "
                      f"{str(exc)[:200]})") from None
     finally:
         root.train()
@@ -852,8 +854,8 @@ def _measure(root, graph, input_shape) -> Cost:
     return Cost(tuple(out.shape), counter.flops, counter.elements)
 
 
-class _TooLarge(Exception):
-    """A forward pass above :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per example (the message says which)."""
+class _Refused(Exception):
+    """Raised by the counting interpreter at a node it refuses (its ``refusal`` says why)."""
 
 
 @functools.cache
@@ -871,7 +873,27 @@ def _counting_interpreter():
         def __init__(self, root, graph, examples: int):
             super().__init__(root, graph=graph)
             self.extra_traceback = False        # errors keep their own message, without the node's
-            self.examples, self.flops, self.elements, self.refusal = examples, 0, 0, ""
+            self.examples, self.flops, self.elements, self.refusal = examples, 0, 0, ()
+
+        def call_function(self, target, args, kwargs):
+            if target in (operator.add, torch.add):
+                self._same_shapes(args, kwargs)
+            return super().call_function(target, args, kwargs)
+
+        def call_method(self, target, args, kwargs):
+            if target == "add":
+                self._same_shapes(args, kwargs)
+            return super().call_method(target, args, kwargs)
+
+        def _same_shapes(self, args, kwargs):
+            """Two tensors are added only when their shapes are equal: broadcasting ``(B, 1, n) + (1, B, n)``
+            would make a network's cost per example grow with the batch, past what is measured here."""
+            shapes = [tuple(v.shape) for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor)]
+            if len(set(shapes)) > 1:
+                self.refusal = (f"its forward pass adds tensors of different shapes {shapes[0]} and {shapes[1]}",
+                                "add tensors of the same shape only (a residual connection adds x to a block's "
+                                "output of x's shape)")
+                raise _Refused()
 
         def call_module(self, target, args, kwargs):
             out = super().call_module(target, args, kwargs)
@@ -888,12 +910,13 @@ def _counting_interpreter():
             value = super().run_node(n)
             values = value if isinstance(value, (tuple, list)) else (value,)
             self.elements += sum(v.numel() for v in values if isinstance(v, torch.Tensor))
+            smaller = "use fewer or narrower layers, or pool earlier"
             if self.elements > MAX_ELEMENTS * self.examples:
-                self.refusal = f"its forward pass produces more than {MAX_ELEMENTS:,} numbers per example"
+                self.refusal = (f"its forward pass produces more than {MAX_ELEMENTS:,} numbers per example", smaller)
             elif self.flops > MAX_FLOPS * self.examples:
-                self.refusal = f"its forward pass needs more than {flops_text(MAX_FLOPS)} per example"
+                self.refusal = (f"its forward pass needs more than {flops_text(MAX_FLOPS)} per example", smaller)
             if self.refusal:
-                raise _TooLarge(self.refusal)
+                raise _Refused()
             return value
 
     return Counting

@@ -141,7 +141,7 @@ def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
             raise ResponsesError(f"{path}: column {dupes[0]!r} appears twice in the header")
         if "student_id" not in header:
             raise ResponsesError(f"{path}: line 1: the header has no student_id column",
-                                 hint="the first column must be student_id (the other columns are question ids)")
+                                 hint="name one column student_id (the other columns are question ids)")
         while True:
             start = reader.line_num + 1
             try:

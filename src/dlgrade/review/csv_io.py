@@ -89,7 +89,8 @@ def import_csv(path: Path, items: list[dict], folder: Path, *, reviewer: str) ->
             continue
         item = by_key.get((sid, qid))
         if item is None:
-            result.rejected.append(f"row {n}: no graded question {qid!r} for student {sid!r}")
+            result.rejected.append(f"row {n}: no graded question {qid!r} for student {sid!r} (a student with "
+                                   "several files is reviewed once only one is left)")
             continue
         if len(where[(sid, qid)]) > 1:     # which one was meant is not for the grader to guess
             rows_text = ", ".join(map(str, where[(sid, qid)]))
