@@ -82,3 +82,46 @@ def test_report_says_what_passed_and_what_is_not_yet_done():
     assert "ok: ablation_results exists" in text and "not yet: every variant learned" in text
     for line in text.splitlines()[1:]:
         assert line.startswith(("PASS", "FAIL", "      ok:", "      not yet:", "        hint:", "      stopped:")), line
+
+
+def test_the_notebook_time_limit_is_the_exercises_and_a_broken_spec_is_one_error(tmp_path, monkeypatch):
+    """`dlgrade check` runs a notebook with the time limit grading gives it (the exercise's quick profile),
+    a default without a course folder, and stops on a broken exercise.yaml with the same error as `grade`."""
+    import shutil
+    from pathlib import Path
+
+    from dlgrade.check.run_notebook import DEFAULT_TIME_LIMIT, time_limit_of
+    from dlgrade.errors import SpecError
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("DLGRADE_COURSE", raising=False)
+    assert time_limit_of("xor") == 60 and time_limit_of("cifar") == 120
+    course = tmp_path / "course"
+    shutil.copytree(repo / "autograder" / "xor", course / "autograder" / "xor")
+    (course / "assignments").mkdir()
+    spec = course / "autograder" / "xor" / "exercise.yaml"
+    spec.write_text(spec.read_text().replace("time_limit: 60", "time_limit: -5"))
+    monkeypatch.setenv("DLGRADE_COURSE", str(course))
+    with pytest.raises(SpecError, match="exercise.yaml: profiles.quick: field 'time_limit' should be positive"):
+        time_limit_of("xor")
+    assert time_limit_of("confusion") == DEFAULT_TIME_LIMIT     # not in that course folder
+
+
+@pytest.mark.slow
+def test_a_cell_that_never_ends_is_stopped_at_the_limit(tmp_path):
+    """Is a notebook whose cell loops forever stopped at the time limit, the cell named, and the checks run?"""
+    import json
+    from pathlib import Path
+
+    from dlgrade.check import main
+
+    repo = Path(__file__).resolve().parents[2]
+    nb = json.loads((repo / "assignments" / "xor" / "xor.ipynb").read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "while True:\n    pass\n"})
+    path = tmp_path / "xor.ipynb"
+    path.write_text(json.dumps(nb))
+    report = main(path, time_limit=5)
+    assert not report.passed
+    assert any(f"cell {len(nb['cells'])}:" in n and "time limit" in n for n in report.notes), report.notes

@@ -75,8 +75,9 @@ def check_in_kernel(question: str | None = None, *, namespace: dict | None = Non
 
 
 def main(notebook: Path, *, questions: list[str] | None = None, exercise: str | None = None,
-         time_limit: float = 600.0) -> CheckReport:
-    """Run ``notebook`` and its public checks; sandboxed when the machine allows it."""
+         time_limit: float | None = None) -> CheckReport:
+    """Run ``notebook`` and its public checks; sandboxed when the machine allows it. ``time_limit``: seconds
+    the notebook may run (default: the exercise's quick profile, as grading has it)."""
     from dlgrade.check.run_notebook import run_public_checks
 
     return run_public_checks(Path(notebook), questions=questions, exercise=exercise, time_limit=time_limit)

@@ -22,12 +22,36 @@ def exercise_of(nb, path: Path, exercise: str | None) -> str:
                        hint="pass --exercise EX")
 
 
-def run_public_checks(path: Path, *, questions=None, exercise=None, time_limit: float = 600.0) -> CheckReport:
+DEFAULT_TIME_LIMIT = 300.0
+"""Seconds a notebook may run when no course folder gives its exercise's limit (a student's own copy)."""
+
+
+def time_limit_of(exercise: str) -> float:
+    """The notebook time limit of ``exercise``'s quick profile, from the course folder's
+    ``exercise.yaml`` when there is one (a broken file is one clear error, as for ``grade``), else
+    :data:`DEFAULT_TIME_LIMIT`."""
+    from dlgrade.harness.course import find_course
+
+    try:
+        course = find_course()
+    except DlgradeError:
+        return DEFAULT_TIME_LIMIT
+    if not (course.root / "autograder" / exercise / "exercise.yaml").is_file():
+        return DEFAULT_TIME_LIMIT
+    profiles = course.exercise(exercise).profiles
+    return float(profiles["quick"].time_limit) if "quick" in profiles else DEFAULT_TIME_LIMIT
+
+
+def run_public_checks(path: Path, *, questions=None, exercise=None, time_limit: float | None = None) -> CheckReport:
+    """Run the notebook at ``path`` (each run stopped after ``time_limit`` seconds; default: see
+    :func:`time_limit_of`), then its public checks."""
     from dlgrade.check import public_questions
 
     nb = read_notebook(path)
     ex = exercise_of(nb, path, exercise)
     wanted = public_questions(ex, questions)
+    if time_limit is None:
+        time_limit = time_limit_of(ex)
     worker = _sandbox_worker(Path(path).resolve().parent)
     if worker is not None:
         with worker:
