@@ -118,7 +118,7 @@ def test_a_cell_that_never_ends_is_stopped_at_the_limit(tmp_path):
 
     repo = Path(__file__).resolve().parents[2]
     nb = json.loads((repo / "assignments" / "xor" / "xor.ipynb").read_text())
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+    nb["cells"].append({"cell_type": "code", "id": "loop", "metadata": {}, "outputs": [], "execution_count": None,
                         "source": "while True:\n    pass\n"})
     path = tmp_path / "xor.ipynb"
     path.write_text(json.dumps(nb))
