@@ -120,10 +120,14 @@ def find_submissions(paths, *, inputs_dir: Path) -> Found:
     for f in files:
         if f.id_source == "metadata" and f.student_id in named:
             claims[f.student_id].append(f.origin)
-    files = [identify(path, origin, name=name, named=named) if f.student_id in claims and f.id_source == "metadata"
-             else replace(f, notes=f.notes + (f"the metadata of {', '.join(claims[f.student_id])} also says "
-                                              f"student {f.student_id!r}; check which file is theirs",))
-             if f.student_id in claims else f for f, (path, origin, name) in zip(files, unique)]
+    for k, (f, (path, origin, name)) in enumerate(zip(files, unique)):
+        if f.student_id not in claims:
+            continue
+        if f.id_source == "metadata":           # graded under its own file name
+            files[k] = identify(path, origin, name=name, named=named)
+        else:                                    # the file whose id was claimed: flagged for a look too
+            files[k] = replace(f, notes=f.notes + (f"the metadata of {', '.join(claims[f.student_id])} also "
+                                                   f"says student {f.student_id!r}; check which file is theirs",))
     if not files:
         why = f" ({len(ignored)} input(s) left out: {'; '.join(ignored[:3])})" if ignored else ""
         raise DlgradeError(f"no notebooks found in {', '.join(readable(str(p)) for p in paths)}{why}"[:1000],

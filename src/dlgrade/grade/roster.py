@@ -29,7 +29,7 @@ _ALIASES = {"emailaddress": "email"}
 """Column names other tools write (Moodle's participants export: "ID number", "Email address")."""
 
 
-def _field(header: str) -> str:
+def field_of(header: str) -> str:
     """The field a column holds: its name whatever the case, spaces, dashes and underscores
     (``ID number`` -> ``idnumber``, ``Student ID`` -> ``student_id``)."""
     key = re.sub(r"[\s_-]+", "", header.lower())
@@ -57,7 +57,7 @@ def read_roster(path: Path) -> Roster:
     reader = csv.reader(csv_text(path, what="the roster"))
     header = [h.strip() for h in next(reader, [])]
     canvas = len(header) > 1 and header[0] == "Student" and header[1] == "ID"
-    names = [CANVAS_COLUMNS.get(h, "") if canvas else _field(h) for h in header]
+    names = [CANVAS_COLUMNS.get(h, "") if canvas else field_of(h) for h in header]
     columns = tuple(n for n in FIELDS if n in names)
     if not any(n in IDENTIFIERS for n in columns):
         raise DlgradeError(f"{path}: the roster has no identifier column",

@@ -557,7 +557,7 @@ class Network:
         """Forward FLOPs on one example of shape ``example_shape`` (a batch of one), counted on the meta
         device as :class:`Cost` counts them. Raises StudentError when the network does not take such
         examples, or needs more than :data:`MAX_FLOPS` for one."""
-        return _flops(self._text, tuple(int(n) for n in example_shape))
+        return _cost(self._text, (1, *(int(n) for n in example_shape))).flops
 
 
 def rebuild(text, *, seed: int | None = None, weights: bool = True, input_shape=None) -> Network:
@@ -590,8 +590,8 @@ def rebuild(text, *, seed: int | None = None, weights: bool = True, input_shape=
     size = sum(p.numel() for _, layer in shapes for p in layer.parameters())
     if size > MAX_PARAMS:
         raise refuse(f"it has {size:,} parameters (at most {MAX_PARAMS:,})", "use a smaller network")
+    shape = _cost(text, tuple(desc["input_shape"])).output_shape
     graph = _graph(desc)
-    shape = _checked_shape(text, desc, shapes, graph)
     from dlgrade.train import seeded
 
     if not weights:
@@ -792,33 +792,18 @@ class Cost:
     """Tensor elements produced, summed over the forward pass's operations."""
 
 
-_CHECKED: dict[str, tuple] = {}
-"""Output shape by description text, for descriptions that passed :func:`_checked_shape` (which depends on
-the text only): a class's submissions describe the same few networks, and each is rebuilt many times."""
-
-
-def _checked_shape(text: str, desc: dict, shapes: list, graph) -> tuple:
-    """The output shape of the described network (layers ``shapes`` built on the meta device, forward
-    ``graph``) on its sample input, refusing a network above :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per
-    example. Nothing is computed but shapes."""
-    if text not in _CHECKED:
-        root = _meta_root(shapes)
-        shape = _measure(root, graph, desc["input_shape"]).output_shape
-        if len(_CHECKED) < 4096:
-            _CHECKED[text] = shape
-        return shape
-    return _CHECKED[text]
-
-
-@functools.lru_cache(maxsize=1024)
-def _flops(text: str, example_shape: tuple) -> int:
+@functools.lru_cache(maxsize=4096)
+def _cost(text: str, input_shape: tuple) -> Cost:
+    """The :class:`Cost` of the network ``text`` describes on an input of ``input_shape``, refusing one above
+    :data:`MAX_FLOPS` or :data:`MAX_ELEMENTS` per example. It depends on the text only, and a class's
+    submissions describe the same few networks, each rebuilt many times: kept per (text, shape)."""
     import torch
 
     desc = _load(text)
     with torch.device("meta"):
         shapes = [(m, _construct(m)) for m in desc["modules"]]
-    return _measure(_meta_root(shapes), _graph(desc), (1, *example_shape),
-                    what=f"an input of shape {(1, *example_shape)}").flops
+    what = "the sample input" if list(input_shape) == desc["input_shape"] else f"an input of shape {input_shape}"
+    return _measure(_meta_root(shapes), _graph(desc), input_shape, what=what)
 
 
 def _meta_root(shapes: list):
@@ -910,14 +895,15 @@ def _counting_interpreter():
             value = super().run_node(n)
             values = value if isinstance(value, (tuple, list)) else (value,)
             self.elements += sum(v.numel() for v in values if isinstance(v, torch.Tensor))
-            smaller = "use fewer or narrower layers, or pool earlier"
             if self.elements > MAX_ELEMENTS * self.examples:
-                self.refusal = (f"its forward pass produces more than {MAX_ELEMENTS:,} numbers per example", smaller)
-            elif self.flops > MAX_FLOPS * self.examples:
-                self.refusal = (f"its forward pass needs more than {flops_text(MAX_FLOPS)} per example", smaller)
-            if self.refusal:
-                raise _Refused()
+                self._refuse(f"its forward pass produces more than {MAX_ELEMENTS:,} numbers per example")
+            if self.flops > MAX_FLOPS * self.examples:
+                self._refuse(f"its forward pass needs more than {flops_text(MAX_FLOPS)} per example")
             return value
+
+        def _refuse(self, what: str):
+            self.refusal = (what, "use fewer or narrower layers, or pool earlier")
+            raise _Refused()
 
     return Counting
 

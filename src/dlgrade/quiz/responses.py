@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from dlgrade.errors import DlgradeError
+from dlgrade.grade.roster import field_of
 from dlgrade.quiz.spec import Quiz
 from dlgrade.rubric.grade import MAX_ANSWER_CHARS
 
@@ -135,7 +136,7 @@ def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
         except csv.Error as exc:
             raise ResponsesError(f"{path}: line 1: the header cannot be read ({exc})") from None
         header = [h.strip() for h in header]
-        header = ["student_id" if re.sub(r"[\s-]+", "_", h).lower() == "student_id" else h for h in header]
+        header = ["student_id" if field_of(h) == "student_id" else h for h in header]   # "Student ID" too
         dupes = sorted({h for h in header if header.count(h) > 1})
         if dupes:
             raise ResponsesError(f"{path}: column {dupes[0]!r} appears twice in the header")
